@@ -1,0 +1,1044 @@
+//! The one TOML configuration file.
+//!
+//! Every key has a default, so an empty file (or no file at all) gives a
+//! working gateway on the loopback address. Every table refuses unknown keys,
+//! so a misspelt key stops the start instead of being silently ignored. The
+//! doc comments on the fields below are the documentation of the keys;
+//! `dirgate.example.toml` repeats them, and a test keeps the two in step.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use toml::de::{DeTable, DeValue};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[directory]`: the tree both faces show.
+    pub directory: DirectoryConfig,
+    /// `[ldap]`: the LDAP listener.
+    pub ldap: LdapConfig,
+    /// `[http]`: the SCIM API and the web pages.
+    pub http: HttpConfig,
+    /// `[tls]`: the certificate both faces present.
+    pub tls: TlsConfig,
+    /// `[password]`: password policy and hashing cost.
+    pub password: PasswordConfig,
+    /// `[store]`: the SQLite store.
+    pub store: StoreConfig,
+    /// `[workers]`: the pool that runs blocking work off the async workers.
+    pub workers: WorkersConfig,
+    /// `[log]`: what is logged and how.
+    pub log: LogConfig,
+}
+
+/// `[directory]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryConfig {
+    /// The base DN of the LDAP tree; people live under `ou=people,<base_dn>`
+    /// and groups under `ou=groups,<base_dn>`.
+    pub base_dn: String,
+    /// The IANA time zone given to accounts created without one.
+    pub default_time_zone: String,
+}
+
+impl Default for DirectoryConfig {
+    fn default() -> Self {
+        DirectoryConfig {
+            base_dn: "dc=example,dc=com".to_string(),
+            default_time_zone: "UTC".to_string(),
+        }
+    }
+}
+
+/// `[ldap]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdapConfig {
+    /// Plain LDAP (StartTLS available) address, or "off".
+    pub listen: Listen,
+    /// LDAP over TLS address, or "off".
+    pub ldaps_listen: Listen,
+    /// Allow a simple bind over plain (not yet StartTLS) LDAP from a
+    /// non-loopback client. Off by default: the password would cross the
+    /// network in clear text.
+    pub allow_insecure_bind: bool,
+    /// What an unauthenticated client may read: "rootdse" (only the root DSE
+    /// and the subschema entry, so clients can discover the server) or "none".
+    pub anonymous: AnonymousAccess,
+    /// Connections served at once; more wait in the accept queue.
+    pub max_connections: usize,
+    /// Seconds a connection may stay silent before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Largest LDAP message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Most entries one search returns (without paging).
+    pub max_search_entries: usize,
+}
+
+impl Default for LdapConfig {
+    fn default() -> Self {
+        LdapConfig {
+            listen: Listen::on(SocketAddr::from(([127, 0, 0, 1], 3389))),
+            ldaps_listen: Listen::on(SocketAddr::from(([127, 0, 0, 1], 3636))),
+            allow_insecure_bind: false,
+            anonymous: AnonymousAccess::RootDse,
+            max_connections: 4096,
+            idle_timeout_secs: 300,
+            max_message_bytes: 1_048_576,
+            max_search_entries: 1000,
+        }
+    }
+}
+
+impl LdapConfig {
+    /// `idle_timeout_secs` as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+}
+
+/// `[ldap] anonymous`: what an unauthenticated LDAP client may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum AnonymousAccess {
+    /// The root DSE and the subschema entry only.
+    #[serde(rename = "rootdse")]
+    RootDse,
+    /// Nothing: every search needs a bind first.
+    #[serde(rename = "none")]
+    None,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// HTTPS address for SCIM and the web pages, or "off".
+    pub https_listen: Listen,
+    /// Plain HTTP address, or "off"; only for use behind a TLS-terminating
+    /// proxy on the same machine.
+    pub http_listen: Listen,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds a connection may stay silent before it is closed.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            https_listen: Listen::on(SocketAddr::from(([127, 0, 0, 1], 8443))),
+            http_listen: Listen::OFF,
+            max_body_bytes: 1_048_576,
+            idle_timeout_secs: 60,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// `idle_timeout_secs` as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+}
+
+/// `[tls]`
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain, server certificate first. Set both `cert_file`
+    /// and `key_file`, or neither: then a self-signed certificate is
+    /// generated into `DATA/tls/`. A relative path is taken from the folder
+    /// of the configuration file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key (PKCS#8, SEC1 or PKCS#1) of the certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// `[password]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    /// Fewest characters in a new password (1 to 256). The other rules (an
+    /// upper-case letter, a lower-case letter, a digit, no "password") always
+    /// apply.
+    pub min_length: usize,
+    /// Argon2id memory cost per hash, in KiB (at least 8 × parallelism, at
+    /// most 4 GiB).
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes over the memory (at least 1).
+    pub argon2_iterations: u32,
+    /// Argon2id lanes (1 to 16).
+    pub argon2_parallelism: u32,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        // The argon2id parameters recommended by OWASP (m=19 MiB, t=2, p=1).
+        PasswordConfig {
+            min_length: 8,
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+        }
+    }
+}
+
+/// `[store]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// SQLite connections kept open for reads (1 to 64); writes go through
+    /// one writer.
+    pub readers: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { readers: 4 }
+    }
+}
+
+/// `[workers]`
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkersConfig {
+    /// Threads that hash and verify passwords; 0 means one per core.
+    pub password_threads: usize,
+}
+
+impl WorkersConfig {
+    /// The number of password threads to start: the configured number, or
+    /// one per core when it is 0.
+    pub fn password_threads(&self) -> usize {
+        if self.password_threads > 0 {
+            return self.password_threads;
+        }
+        // If the core count cannot be read (odd containers), one thread still
+        // works; it is only slower.
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// "text" for people, "json" for log collectors.
+    pub format: LogFormat,
+    /// The least severe level written: error, warn, info, debug or trace.
+    pub level: LogLevel,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: LogLevel::Info,
+        }
+    }
+}
+
+/// `[log] format`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `[log] level`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    /// The name as written in the file, which is also the name tracing's
+    /// filters understand.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+        }
+    }
+}
+
+/// A listening address that may be switched off: written in the file as an
+/// IP address and port (`"127.0.0.1:3389"`, `"[::]:3389"`) or `"off"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Listen(pub Option<SocketAddr>);
+
+impl Listen {
+    /// A listener that is not started.
+    pub const OFF: Listen = Listen(None);
+
+    /// A listener on `addr`.
+    pub fn on(addr: SocketAddr) -> Listen {
+        Listen(Some(addr))
+    }
+
+    /// The address to listen on, or `None` when switched off.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.0
+    }
+
+    pub fn is_off(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+/// Why a listen value could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is neither an IP address with a port (such as \"127.0.0.1:3389\" or \"[::]:3389\") nor \"off\"")]
+pub struct ListenParseError {
+    pub value: String,
+}
+
+impl FromStr for Listen {
+    type Err = ListenParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Listen::OFF);
+        }
+        // Host names are not accepted: what a name resolves to can change
+        // between starts, and a listener should bind where the file says.
+        s.parse::<SocketAddr>()
+            .map(Listen::on)
+            .map_err(|_| ListenParseError {
+                value: s.to_string(),
+            })
+    }
+}
+
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(addr) => addr.fmt(f),
+            None => f.write_str("off"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Listen {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Listen {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Why the configuration could not be used. Each message names the file (or
+/// origin), the line where known, and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not TOML, an unknown key, or a value of the wrong type or spelling.
+    #[error("{place}: {}{message}", key_prefix(.key.as_deref()))]
+    Parse {
+        /// The origin, with line and column when known.
+        place: String,
+        /// The dotted key path, e.g. `ldap.listen`, when the error is at a key.
+        key: Option<String>,
+        message: String,
+    },
+    /// Well-formed, but a value is out of range or meaningless.
+    #[error("{place}: {key}: {message}")]
+    Invalid {
+        /// The origin, with the line of the key when it is in the file.
+        place: String,
+        /// The dotted key path, e.g. `directory.base_dn`.
+        key: String,
+        message: String,
+    },
+}
+
+fn key_prefix(key: Option<&str>) -> String {
+    key.map(|k| format!("{k}: ")).unwrap_or_default()
+}
+
+impl ConfigError {
+    /// The dotted path of the offending key, when the error is about one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Read { .. } => None,
+            ConfigError::Parse { key, .. } => key.as_deref(),
+            ConfigError::Invalid { key, .. } => Some(key),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration file at `path`, or gives every default when
+    /// `path` is `None`. Relative TLS file paths are taken from the folder of
+    /// the file, so the file means the same whatever the working folder.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Config::from_toml_str(&text, &path.display().to_string())?;
+        if let Some(folder) = path.parent() {
+            config.tls.resolve_relative_to(folder);
+        }
+        Ok(config)
+    }
+
+    /// Parses and validates configuration text; `origin` names where it came
+    /// from in error messages (usually the file name).
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|err| {
+            let span = err.span();
+            ConfigError::Parse {
+                place: place(origin, text, span.as_ref().map(|s| s.start), true),
+                key: span.and_then(|s| key_path_at(text, &s)),
+                message: err.message().trim_end().to_string(),
+            }
+        })?;
+        config.check().map_err(|(key, message)| {
+            // A key that is missing (the other half of a pair) has no line
+            // of its own: point at its table instead.
+            let offset = key_span(text, key)
+                .or_else(|| {
+                    key.rsplit_once('.')
+                        .and_then(|(table, _)| key_span(text, table))
+                })
+                .map(|s| s.start);
+            ConfigError::Invalid {
+                place: place(origin, text, offset, false),
+                key: key.to_string(),
+                message,
+            }
+        })?;
+        Ok(config)
+    }
+
+    /// Checks the values that the types alone cannot. `from_toml_str` and
+    /// `load` already do; this is for a `Config` built or changed in code.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check().map_err(|(key, message)| ConfigError::Invalid {
+            place: "configuration".to_string(),
+            key: key.to_string(),
+            message,
+        })
+    }
+
+    /// The checks of `validate`; on failure gives the dotted key and what is
+    /// wrong with it.
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        let d = &self.directory;
+        if let Err(why) = check_dn(&d.base_dn) {
+            return Err((
+                "directory.base_dn",
+                format!("{:?} is not a valid DN: {why}", d.base_dn),
+            ));
+        }
+        if let Err(err) = jiff::tz::TimeZone::get(&d.default_time_zone) {
+            return Err((
+                "directory.default_time_zone",
+                format!(
+                    "{:?} is not an IANA time zone name such as \"Europe/Paris\" ({err})",
+                    d.default_time_zone
+                ),
+            ));
+        }
+
+        let l = &self.ldap;
+        nonzero("ldap.max_connections", l.max_connections as u64)?;
+        nonzero("ldap.idle_timeout_secs", l.idle_timeout_secs)?;
+        nonzero("ldap.max_message_bytes", l.max_message_bytes as u64)?;
+        nonzero("ldap.max_search_entries", l.max_search_entries as u64)?;
+
+        let h = &self.http;
+        nonzero("http.max_body_bytes", h.max_body_bytes as u64)?;
+        nonzero("http.idle_timeout_secs", h.idle_timeout_secs)?;
+
+        match (&self.tls.cert_file, &self.tls.key_file) {
+            (Some(_), None) => {
+                return Err((
+                    "tls.key_file",
+                    "missing: tls.cert_file is set, so tls.key_file must be set too".to_string(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err((
+                    "tls.cert_file",
+                    "missing: tls.key_file is set, so tls.cert_file must be set too".to_string(),
+                ))
+            }
+            _ => {}
+        }
+
+        let p = &self.password;
+        in_range("password.min_length", p.min_length as u64, 1, 256)?;
+        in_range(
+            "password.argon2_parallelism",
+            p.argon2_parallelism.into(),
+            1,
+            16,
+        )?;
+        in_range(
+            "password.argon2_iterations",
+            p.argon2_iterations.into(),
+            1,
+            u32::MAX.into(),
+        )?;
+        // argon2 needs 8 KiB per lane; the upper bound is ours: every
+        // password thread holds this much at once, so a typo here could
+        // exhaust the machine's memory under a bind flood.
+        in_range(
+            "password.argon2_memory_kib",
+            p.argon2_memory_kib.into(),
+            8 * u64::from(p.argon2_parallelism),
+            4 * 1024 * 1024,
+        )?;
+
+        in_range("store.readers", self.store.readers as u64, 1, 64)?;
+        // 0 means one per core; the cap only catches typos.
+        in_range(
+            "workers.password_threads",
+            self.workers.password_threads as u64,
+            0,
+            1024,
+        )?;
+        Ok(())
+    }
+}
+
+impl TlsConfig {
+    fn resolve_relative_to(&mut self, folder: &Path) {
+        for file in [&mut self.cert_file, &mut self.key_file]
+            .into_iter()
+            .flatten()
+        {
+            if file.is_relative() {
+                *file = folder.join(&*file);
+            }
+        }
+    }
+}
+
+fn nonzero(key: &'static str, value: u64) -> Result<(), (&'static str, String)> {
+    if value == 0 {
+        return Err((key, "must be greater than 0".to_string()));
+    }
+    Ok(())
+}
+
+fn in_range(
+    key: &'static str,
+    value: u64,
+    min: u64,
+    max: u64,
+) -> Result<(), (&'static str, String)> {
+    if value < min || value > max {
+        return Err((
+            key,
+            format!("{value} is out of range: must be from {min} to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a DN in the string form of RFC 4514: RDNs separated by commas, each
+/// one or more `attribute=value` pairs joined by `+`, where the attribute is a
+/// name or a numeric OID and the value is not empty. Backslash escapes are
+/// honoured so that `o=Acme\, Inc` is one RDN.
+fn check_dn(dn: &str) -> Result<(), String> {
+    if dn.trim().is_empty() {
+        return Err("it is empty".to_string());
+    }
+    for rdn in split_unescaped(dn, ',') {
+        for ava in split_unescaped(rdn, '+') {
+            let Some((attr, value)) = ava.split_once('=') else {
+                return Err(format!("{:?} is not attribute=value", ava.trim()));
+            };
+            let attr = attr.trim();
+            if !is_attribute_name(attr) {
+                return Err(format!("{attr:?} is not an attribute name"));
+            }
+            let value = value.trim();
+            if value.is_empty() {
+                return Err(format!("the value of {attr:?} is empty"));
+            }
+            if value.ends_with('\\') && !value.ends_with("\\\\") {
+                return Err(format!("the value of {attr:?} ends in a lone backslash"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Splits at `sep` where it is not escaped by a backslash.
+fn split_unescaped(text: &str, sep: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == sep {
+            parts.push(&text[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// An attribute descriptor (`dc`, `ou`, `x-foo1`) or a numeric OID (`0.9.2342.19200300.100.1.25`).
+fn is_attribute_name(attr: &str) -> bool {
+    let mut chars = attr.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() => chars.all(|c| c.is_ascii_alphanumeric() || c == '-'),
+        Some(c) if c.is_ascii_digit() => attr
+            .split('.')
+            .all(|arc| !arc.is_empty() && arc.bytes().all(|b| b.is_ascii_digit())),
+        _ => false,
+    }
+}
+
+/// "origin, line L, column C" for a byte offset into `text`, or just the
+/// origin when the offset is unknown.
+fn place(origin: &str, text: &str, offset: Option<usize>, with_column: bool) -> String {
+    let Some(offset) = offset.filter(|&o| o <= text.len() && text.is_char_boundary(o)) else {
+        return origin.to_string();
+    };
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    if !with_column {
+        return format!("{origin}, line {line}");
+    }
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    format!("{origin}, line {line}, column {column}")
+}
+
+/// The dotted key path (`ldap.listen`) of the key or value that covers the
+/// byte range `span`. toml's own messages give the line but not the table the
+/// key is in, and a `[table]` header may be far above the line.
+fn key_path_at(text: &str, span: &Range<usize>) -> Option<String> {
+    let root = DeTable::parse(text).ok()?;
+    let mut path = Vec::new();
+    if find_in_table(root.get_ref(), span, &mut path) {
+        Some(path.join("."))
+    } else {
+        None
+    }
+}
+
+fn covers(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+fn find_in_table(table: &DeTable<'_>, span: &Range<usize>, path: &mut Vec<String>) -> bool {
+    for (key, value) in table {
+        path.push(key.get_ref().to_string());
+        // A `[table]`'s span is only its header, so tables are searched
+        // first whatever their span; a value's own span counts only when
+        // nothing inside it matched.
+        if covers(&key.span(), span)
+            || find_in_value(value.get_ref(), span, path)
+            || covers(&value.span(), span)
+        {
+            return true;
+        }
+        path.pop();
+    }
+    false
+}
+
+fn find_in_value(value: &DeValue<'_>, span: &Range<usize>, path: &mut Vec<String>) -> bool {
+    match value {
+        DeValue::Table(table) => find_in_table(table, span, path),
+        DeValue::Array(items) => items.iter().enumerate().any(|(i, item)| {
+            path.push(i.to_string());
+            let found = find_in_value(item.get_ref(), span, path);
+            if !found {
+                path.pop();
+            }
+            found
+        }),
+        _ => false,
+    }
+}
+
+/// The byte range of the key at dotted `path` in `text`, if it is written
+/// there (a defaulted key is not).
+fn key_span(text: &str, path: &str) -> Option<Range<usize>> {
+    let root = DeTable::parse(text).ok()?;
+    let mut table = root.get_ref();
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (key, value) = table.iter().find(|(k, _)| k.get_ref() == part)?;
+        if parts.peek().is_none() {
+            return Some(key.span());
+        }
+        match value.get_ref() {
+            DeValue::Table(inner) => table = inner,
+            _ => return None,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml_str(text, "test.toml")
+    }
+
+    fn err(text: &str) -> ConfigError {
+        match parse(text) {
+            Ok(config) => panic!("expected an error for {text:?}, got {config:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// The example file with every `# key = value` line uncommented.
+    fn example_uncommented() -> String {
+        let example = include_str!("../dirgate.example.toml");
+        let mut out = String::new();
+        for line in example.lines() {
+            let uncommented = line
+                .strip_prefix("# ")
+                .filter(|rest| looks_like_key_line(rest));
+            out.push_str(uncommented.unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
+    fn looks_like_key_line(line: &str) -> bool {
+        let Some((key, _)) = line.split_once(" = ") else {
+            return false;
+        };
+        !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    }
+
+    /// Every key of a TOML table, as dotted paths.
+    fn key_paths(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+        for (key, value) in table {
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match value {
+                toml::Value::Table(inner) => key_paths(inner, &path, out),
+                _ => out.push(path),
+            }
+        }
+    }
+
+    #[test]
+    fn example_file_matches_defaults() {
+        let text = example_uncommented();
+        let parsed = parse(&text).expect("the uncommented example parses");
+        assert_eq!(parsed, Config::default());
+
+        // Same values is not enough: every key must be documented there too.
+        let mut in_example = Vec::new();
+        key_paths(&toml::from_str(&text).expect("toml"), "", &mut in_example);
+        let defaults = toml::to_string(&Config::default()).expect("serialises");
+        let mut in_defaults = Vec::new();
+        key_paths(
+            &toml::from_str(&defaults).expect("toml"),
+            "",
+            &mut in_defaults,
+        );
+        in_example.sort();
+        in_defaults.sort();
+        assert_eq!(in_example, in_defaults);
+
+        // The two keys without a default are shown as examples.
+        let example = include_str!("../dirgate.example.toml");
+        assert!(example.contains("cert_file = "));
+        assert!(example.contains("key_file = "));
+    }
+
+    #[test]
+    fn example_file_as_shipped_is_defaults() {
+        let parsed = parse(include_str!("../dirgate.example.toml")).expect("example parses");
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn empty_file_and_no_file_are_defaults() {
+        assert_eq!(parse("").expect("empty"), Config::default());
+        assert_eq!(Config::load(None).expect("none"), Config::default());
+    }
+
+    #[test]
+    fn defaults_serialise_and_parse_back() {
+        let text = toml::to_string(&Config::default()).expect("serialises");
+        assert_eq!(parse(&text).expect("parses"), Config::default());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err("[ldap]\nlisten = \"off\"\nmax_conections = 5\n");
+        assert_eq!(e.key(), Some("ldap.max_conections"));
+        let msg = e.to_string();
+        assert!(msg.contains("ldap.max_conections"), "{msg}");
+        assert!(msg.contains("test.toml, line 3"), "{msg}");
+        assert!(msg.contains("unknown field"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_key_in_dotted_and_inline_forms_is_named() {
+        assert_eq!(err("ldap.bogus = 1\n").key(), Some("ldap.bogus"));
+        assert_eq!(err("http = { bogus = 1 }\n").key(), Some("http.bogus"));
+    }
+
+    #[test]
+    fn unknown_table_is_named() {
+        let e = err("[ldpa]\nlisten = \"off\"\n");
+        assert_eq!(e.key(), Some("ldpa"));
+        assert!(e.to_string().contains("ldpa"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let e = err("[store]\nreaders = \"four\"\n");
+        assert_eq!(e.key(), Some("store.readers"));
+        assert!(e.to_string().contains("store.readers"), "{e}");
+    }
+
+    #[test]
+    fn table_where_a_value_belongs_is_named() {
+        assert_eq!(
+            err("[store]\nreaders = { a = 1 }\n").key(),
+            Some("store.readers")
+        );
+        assert_eq!(err("[store]\nreaders = [1]\n").key(), Some("store.readers"));
+        assert_eq!(err("store = \"x\"\n").key(), Some("store"));
+    }
+
+    #[test]
+    fn bad_enum_value_is_named() {
+        let e = err("[log]\nlevel = \"loud\"\n");
+        assert_eq!(e.key(), Some("log.level"));
+        let e = err("[ldap]\nanonymous = \"all\"\n");
+        assert_eq!(e.key(), Some("ldap.anonymous"));
+    }
+
+    #[test]
+    fn bad_listen_is_named() {
+        let e = err("[http]\nhttps_listen = \"localhost:8443\"\n");
+        assert_eq!(e.key(), Some("http.https_listen"));
+        assert!(e.to_string().contains("\"off\""), "{e}");
+    }
+
+    #[test]
+    fn syntax_error_gives_the_line() {
+        let e = err("[ldap]\nlisten = \n");
+        assert!(e.to_string().starts_with("test.toml, line 2"), "{e}");
+    }
+
+    #[test]
+    fn bad_base_dn_is_named() {
+        let e = err("[directory]\nbase_dn = \"dc=,x\"\n");
+        assert_eq!(e.key(), Some("directory.base_dn"));
+        let msg = e.to_string();
+        assert!(
+            msg.contains("directory.base_dn: \"dc=,x\" is not a valid DN"),
+            "{msg}"
+        );
+        assert!(msg.starts_with("test.toml, line 2"), "{msg}");
+    }
+
+    #[test]
+    fn dn_checks() {
+        for good in [
+            "dc=example,dc=com",
+            "o=Acme\\, Inc, c=US",
+            "ou=people + l=Paris, dc=x",
+            "0.9.2342.19200300.100.1.25=example",
+        ] {
+            assert!(check_dn(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "dc=",
+            "dc=,x",
+            "example.com",
+            "dc=a,,dc=b",
+            "=x",
+            "1a=x",
+            "dc=a\\",
+        ] {
+            assert!(check_dn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_time_zone_is_named() {
+        let e = err("[directory]\ndefault_time_zone = \"Mars/Olympus\"\n");
+        assert_eq!(e.key(), Some("directory.default_time_zone"));
+        let ok = parse("[directory]\ndefault_time_zone = \"Europe/Paris\"\n").expect("valid zone");
+        assert_eq!(ok.directory.default_time_zone, "Europe/Paris");
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        for (table, key) in [
+            ("ldap", "max_connections"),
+            ("ldap", "idle_timeout_secs"),
+            ("ldap", "max_message_bytes"),
+            ("ldap", "max_search_entries"),
+            ("http", "max_body_bytes"),
+            ("http", "idle_timeout_secs"),
+            ("store", "readers"),
+            ("password", "min_length"),
+            ("password", "argon2_iterations"),
+            ("password", "argon2_parallelism"),
+        ] {
+            let e = err(&format!("[{table}]\n{key} = 0\n"));
+            assert_eq!(e.key(), Some(format!("{table}.{key}").as_str()), "{e}");
+        }
+    }
+
+    #[test]
+    fn ranges_are_checked() {
+        assert_eq!(
+            err("[password]\nmin_length = 257\n").key(),
+            Some("password.min_length")
+        );
+        assert_eq!(err("[store]\nreaders = 65\n").key(), Some("store.readers"));
+        assert_eq!(
+            err("[password]\nargon2_parallelism = 17\n").key(),
+            Some("password.argon2_parallelism")
+        );
+        // 4 lanes need at least 32 KiB.
+        let e = err("[password]\nargon2_parallelism = 4\nargon2_memory_kib = 31\n");
+        assert_eq!(e.key(), Some("password.argon2_memory_kib"));
+        parse("[password]\nargon2_parallelism = 4\nargon2_memory_kib = 32\n")
+            .expect("32 KiB is enough");
+        // A negative number does not fit the type and is named too.
+        assert_eq!(err("[store]\nreaders = -1\n").key(), Some("store.readers"));
+    }
+
+    #[test]
+    fn off_listeners() {
+        let c = parse(
+            "[ldap]\nlisten = \"off\"\nldaps_listen = \"[::]:636\"\n[http]\nhttps_listen = \"OFF\"\nhttp_listen = \"127.0.0.1:8080\"\n",
+        )
+        .expect("parses");
+        assert!(c.ldap.listen.is_off());
+        assert_eq!(
+            c.ldap.ldaps_listen.addr(),
+            Some("[::]:636".parse().expect("addr"))
+        );
+        assert_eq!(c.http.https_listen, Listen::OFF);
+        assert_eq!(c.http.http_listen.to_string(), "127.0.0.1:8080");
+        assert!(Config::default().http.http_listen.is_off());
+    }
+
+    #[test]
+    fn tls_files_both_or_neither() {
+        let e = err("[tls]\ncert_file = \"cert.pem\"\n");
+        assert_eq!(e.key(), Some("tls.key_file"));
+        assert!(
+            e.to_string().starts_with("test.toml, line 1: tls.key_file"),
+            "{e}"
+        );
+        let e = err("[tls]\nkey_file = \"key.pem\"\n");
+        assert_eq!(e.key(), Some("tls.cert_file"));
+        let c =
+            parse("[tls]\ncert_file = \"/a/cert.pem\"\nkey_file = \"/a/key.pem\"\n").expect("both");
+        assert_eq!(c.tls.cert_file.as_deref(), Some(Path::new("/a/cert.pem")));
+        assert_eq!(c.tls.key_file.as_deref(), Some(Path::new("/a/key.pem")));
+    }
+
+    #[test]
+    fn load_reads_a_file_and_resolves_relative_tls_paths() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dirgate.toml");
+        std::fs::write(
+            &path,
+            "[tls]\ncert_file = \"tls/cert.pem\"\nkey_file = \"/etc/key.pem\"\n[store]\nreaders = 2\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&path)).expect("loads");
+        assert_eq!(c.store.readers, 2);
+        assert_eq!(c.tls.cert_file, Some(dir.path().join("tls/cert.pem")));
+        assert_eq!(c.tls.key_file.as_deref(), Some(Path::new("/etc/key.pem")));
+
+        std::fs::write(&path, "[store]\nreaderz = 2\n").expect("write");
+        let e = Config::load(Some(&path)).expect_err("unknown key");
+        assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+        assert!(e.to_string().contains("store.readerz"), "{e}");
+
+        let missing = dir.path().join("missing.toml");
+        let e = Config::load(Some(&missing)).expect_err("missing file");
+        assert!(matches!(e, ConfigError::Read { .. }));
+        assert!(e.to_string().contains("missing.toml"), "{e}");
+    }
+
+    #[test]
+    fn validate_checks_a_config_built_in_code() {
+        assert!(Config::default().validate().is_ok());
+        let mut c = Config::default();
+        c.ldap.max_search_entries = 0;
+        let e = c.validate().expect_err("zero");
+        assert_eq!(e.key(), Some("ldap.max_search_entries"));
+        assert_eq!(
+            e.to_string(),
+            "configuration: ldap.max_search_entries: must be greater than 0"
+        );
+    }
+
+    #[test]
+    fn password_threads_resolves_zero() {
+        let w = WorkersConfig {
+            password_threads: 0,
+        };
+        assert!(w.password_threads() >= 1);
+        let w = WorkersConfig {
+            password_threads: 3,
+        };
+        assert_eq!(w.password_threads(), 3);
+    }
+}

@@ -1,0 +1,845 @@
+//! The directory's operations: each validates its input, asks `access.rs`
+//! whether the actor may, and only then reaches the store. Calls block; the
+//! async faces reach them through `service.rs`.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::core::access::{self, check_parent_kind, Actor, Rules};
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::model::{
+    Account, AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeId, NodeKind, Status,
+    TokenInfo,
+};
+use crate::core::password::{PasswordHasher, PreparedPassword};
+use crate::core::random;
+use crate::core::validate::{self, PasswordPolicy};
+use crate::store::{AccountUpdate, NewAccountRow, NewNodeRow, Page, Store, Visibility};
+
+/// The name of the super admin made on the first start of an empty store.
+pub const BOOTSTRAP_ADMIN: &str = "admin";
+
+/// The directory core: the one owner of every account rule.
+pub struct Directory {
+    store: Arc<dyn Store>,
+    policy: PasswordPolicy,
+    hasher: PasswordHasher,
+    default_time_zone: String,
+}
+
+/// A new account as a face or the command line asks for it. Optional fields
+/// take the defaults of the actor (manager: the actor; restriction: the
+/// actor's scope) or of the configuration (time zone).
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub user_name: String,
+    pub password: Option<PreparedPassword>,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub time_zone: Option<String>,
+    pub account_type: AccountType,
+    pub auth_method: AuthMethod,
+    pub restricted_to: Option<NodeId>,
+    pub manager: Option<AccountId>,
+    pub roles: Vec<String>,
+    pub status: Status,
+    pub external_id: Option<String>,
+}
+
+impl NewAccount {
+    /// An active Report Reader with the Password method: the least a new
+    /// account can be.
+    pub fn named(user_name: impl Into<String>) -> Self {
+        NewAccount {
+            user_name: user_name.into(),
+            password: None,
+            given_name: String::new(),
+            family_name: String::new(),
+            email: None,
+            mobile: None,
+            time_zone: None,
+            account_type: AccountType::ReportReader,
+            auth_method: AuthMethod::Password,
+            restricted_to: None,
+            manager: None,
+            roles: Vec::new(),
+            status: Status::Active,
+            external_id: None,
+        }
+    }
+}
+
+/// A change to an account's data. `None` leaves a field alone; for optional
+/// fields `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
+    pub user_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub mobile: Option<Option<String>>,
+    pub time_zone: Option<String>,
+    pub account_type: Option<AccountType>,
+    pub auth_method: Option<AuthMethod>,
+    pub restricted_to: Option<Option<NodeId>>,
+    pub manager: Option<Option<AccountId>>,
+    pub roles: Option<Vec<String>>,
+    pub status: Option<Status>,
+    pub external_id: Option<Option<String>>,
+}
+
+impl AccountChange {
+    /// Whether the change touches only what anyone may change on their own
+    /// account (their time zone; password and two-factor enrolment have
+    /// their own calls).
+    fn self_service_only(&self) -> bool {
+        let AccountChange {
+            user_name,
+            given_name,
+            family_name,
+            email,
+            mobile,
+            time_zone: _,
+            account_type,
+            auth_method,
+            restricted_to,
+            manager,
+            roles,
+            status,
+            external_id,
+        } = self;
+        user_name.is_none()
+            && given_name.is_none()
+            && family_name.is_none()
+            && email.is_none()
+            && mobile.is_none()
+            && account_type.is_none()
+            && auth_method.is_none()
+            && restricted_to.is_none()
+            && manager.is_none()
+            && roles.is_none()
+            && status.is_none()
+            && external_id.is_none()
+    }
+}
+
+/// A new node of the organisation tree.
+#[derive(Debug, Clone)]
+pub struct NewNode {
+    pub name: String,
+    pub kind: NodeKind,
+    pub parent: Option<NodeId>,
+    pub external_id: Option<String>,
+}
+
+/// Why an authentication failed. Faces answer all but `ResetPending` and
+/// `SecondFactorRequired` identically, so that a failure tells an attacker
+/// nothing about which accounts exist or what state they are in.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The password was right, but a reset was requested: it must be changed.
+    #[error("a password reset was requested for this account: set a new password first")]
+    ResetPending,
+    /// The password was right, but the account's method needs a code too.
+    #[error("a second factor is required ({})", .0.display_name())]
+    SecondFactorRequired(AuthMethod),
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+/// What the first, store-side step of an authentication found: the account
+/// (if any) and its password hash. Opaque to the faces.
+pub struct AuthAttempt {
+    account: Option<Account>,
+    password_hash: Option<String>,
+}
+
+/// Hex-free bearer token prefix, so a leaked token is recognisable in a scan.
+const TOKEN_PREFIX: &str = "dgt_";
+
+impl Directory {
+    pub fn new(
+        store: Arc<dyn Store>,
+        policy: PasswordPolicy,
+        hasher: PasswordHasher,
+        default_time_zone: impl Into<String>,
+    ) -> CoreResult<Self> {
+        let default_time_zone = default_time_zone.into();
+        validate::time_zone(&default_time_zone)?;
+        Ok(Directory {
+            store,
+            policy,
+            hasher,
+            default_time_zone,
+        })
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    fn rules(&self) -> Rules<'_> {
+        Rules {
+            store: &*self.store,
+        }
+    }
+
+    pub fn policy(&self) -> PasswordPolicy {
+        self.policy
+    }
+
+    // --- passwords ---------------------------------------------------------
+
+    /// Checks the policy and hashes. CPU-heavy: run on the password pool.
+    pub fn prepare_password(&self, password: &str) -> CoreResult<PreparedPassword> {
+        self.policy.check(password)?;
+        Ok(PreparedPassword(self.hasher.hash(password)?))
+    }
+
+    /// A random password that meets the policy, for the bootstrap admin.
+    pub fn generate_password(&self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        let length = self.policy.min_length.max(24);
+        loop {
+            let mut raw = vec![0u8; length];
+            random::fill(&mut raw);
+            // 256 is not a multiple of the alphabet's size; the slight bias
+            // costs a fraction of a bit per character at this length.
+            let candidate: String = raw
+                .iter()
+                .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+                .collect();
+            if self.policy.violations(&candidate).is_empty() {
+                return candidate;
+            }
+        }
+    }
+
+    // --- bootstrap ---------------------------------------------------------
+
+    /// On an empty store, creates the super admin `admin` with a random
+    /// password and returns that password (to be shown once). Otherwise None.
+    pub fn bootstrap(&self) -> CoreResult<Option<String>> {
+        if self.store.count_accounts(Visibility::All, true)? > 0 {
+            return Ok(None);
+        }
+        let password = self.generate_password();
+        let prepared = self.prepare_password(&password)?;
+        let row = NewAccountRow {
+            uuid: Uuid::new_v4(),
+            user_name: BOOTSTRAP_ADMIN.to_owned(),
+            password_hash: Some(prepared.0),
+            given_name: String::new(),
+            family_name: "Administrator".to_owned(),
+            email: None,
+            mobile: None,
+            time_zone: self.default_time_zone.clone(),
+            account_type: AccountType::Administrator,
+            auth_method: AuthMethod::Password,
+            restricted_to: None,
+            manager: None,
+            admin_level: AdminLevel::SuperAdmin,
+            admin_entity: None,
+            roles: Vec::new(),
+            status: Status::Active,
+            external_id: None,
+            now: Timestamp::now(),
+        };
+        self.store.insert_account(&row)?;
+        Ok(Some(password))
+    }
+
+    // --- reading -----------------------------------------------------------
+
+    /// The store query for what `actor` may see.
+    pub fn visibility(&self, actor: &Actor) -> Visibility {
+        access::visibility(actor)
+    }
+
+    /// Loads the account behind an actor, refusing one that may not act.
+    pub fn actor(&self, id: AccountId) -> CoreResult<Actor> {
+        let account = self
+            .store
+            .account(id)?
+            .ok_or(CoreError::NotFound("account"))?;
+        usable(&account)?;
+        Ok(Actor::Account(Box::new(account)))
+    }
+
+    /// An account the actor may see; anything else is NotFound, so that a
+    /// hidden account and a missing one answer alike. Archived accounts are
+    /// hidden from every face; only the operator sees them.
+    pub fn account(&self, actor: &Actor, id: AccountId) -> CoreResult<Account> {
+        let account = self
+            .store
+            .account(id)?
+            .ok_or(CoreError::NotFound("account"))?;
+        self.visible(actor, account)
+    }
+
+    pub fn account_by_uuid(&self, actor: &Actor, uuid: Uuid) -> CoreResult<Account> {
+        let account = self
+            .store
+            .account_by_uuid(uuid)?
+            .ok_or(CoreError::NotFound("account"))?;
+        self.visible(actor, account)
+    }
+
+    pub fn account_by_user_name(&self, actor: &Actor, user_name: &str) -> CoreResult<Account> {
+        let account = self
+            .store
+            .account_by_user_name(user_name)?
+            .ok_or(CoreError::NotFound("account"))?;
+        self.visible(actor, account)
+    }
+
+    fn visible(&self, actor: &Actor, account: Account) -> CoreResult<Account> {
+        let operator = matches!(actor, Actor::System);
+        if account.archived && !operator {
+            return Err(CoreError::NotFound("account"));
+        }
+        if self
+            .store
+            .account_visible(self.visibility(actor), account.id)?
+        {
+            Ok(account)
+        } else {
+            Err(CoreError::NotFound("account"))
+        }
+    }
+
+    /// The accounts the actor may see, one page, and how many there are.
+    pub fn list_accounts(&self, actor: &Actor, page: Page) -> CoreResult<(Vec<Account>, u64)> {
+        let visibility = self.visibility(actor);
+        let total = self.store.count_accounts(visibility, false)?;
+        let accounts = self.store.list_accounts(visibility, false, page)?;
+        Ok((accounts, total))
+    }
+
+    pub fn node(&self, actor: &Actor, id: NodeId) -> CoreResult<Node> {
+        let node = self.store.node(id)?.ok_or(CoreError::NotFound("group"))?;
+        self.visible_node(actor, node)
+    }
+
+    pub fn node_by_name(&self, actor: &Actor, name: &str) -> CoreResult<Node> {
+        let node = self
+            .store
+            .node_by_name(name)?
+            .ok_or(CoreError::NotFound("group"))?;
+        self.visible_node(actor, node)
+    }
+
+    fn visible_node(&self, actor: &Actor, node: Node) -> CoreResult<Node> {
+        let seen = match self.visibility(actor) {
+            Visibility::All => true,
+            Visibility::Subtree { root, .. } => self.store.node_in_subtree(root, node.id)?,
+            Visibility::SelfOnly { .. } => false,
+        };
+        if seen {
+            Ok(node)
+        } else {
+            Err(CoreError::NotFound("group"))
+        }
+    }
+
+    pub fn list_nodes(&self, actor: &Actor, page: Page) -> CoreResult<Vec<Node>> {
+        Ok(self.store.list_nodes(self.visibility(actor), page)?)
+    }
+
+    // --- changing accounts -------------------------------------------------
+
+    pub fn create_account(&self, actor: &Actor, new: NewAccount) -> CoreResult<Account> {
+        let rules = self.rules();
+        rules.may_create_accounts(actor)?;
+        validate::user_name(&new.user_name)?;
+        let email = new.email.as_deref().map(validate::email).transpose()?;
+        let mobile = new.mobile.as_deref().map(validate::mobile).transpose()?;
+        let time_zone = new
+            .time_zone
+            .unwrap_or_else(|| self.default_time_zone.clone());
+        validate::time_zone(&time_zone)?;
+        check_channel(new.auth_method, email.as_deref(), mobile.as_deref())?;
+        let roles = self.known_roles(new.roles)?;
+
+        // Defaults come from the actor, so a scoped manager's sub-user is
+        // born inside the manager's scope and branch.
+        let manager_id = new.manager.or(actor.id());
+        let restricted_to = new.restricted_to.or(match access::scope(actor) {
+            access::Scope::Subtree(root) => Some(root),
+            access::Scope::Everywhere => None,
+        });
+        let manager = manager_id.map(|id| self.account(actor, id)).transpose()?;
+        if let Some(node) = restricted_to {
+            self.node(actor, node)?;
+        }
+        rules.may_give_type(actor, new.account_type)?;
+        rules.may_grant_roles(actor, &[], &roles)?;
+        rules.may_restrict_to(actor, restricted_to)?;
+        rules.may_set_manager(actor, None, manager.as_ref())?;
+
+        let row = NewAccountRow {
+            uuid: Uuid::new_v4(),
+            user_name: new.user_name,
+            password_hash: new.password.map(|p| p.0),
+            given_name: validate::text("first name", &new.given_name)?,
+            family_name: validate::text("last name", &new.family_name)?,
+            email,
+            mobile,
+            time_zone,
+            account_type: new.account_type,
+            auth_method: new.auth_method,
+            restricted_to,
+            manager: manager_id,
+            admin_level: AdminLevel::None,
+            admin_entity: None,
+            roles,
+            status: new.status,
+            external_id: new.external_id,
+            now: Timestamp::now(),
+        };
+        let id = self.store.insert_account(&row)?;
+        self.store
+            .account(id)?
+            .ok_or(CoreError::NotFound("account"))
+    }
+
+    /// Changes an account's data. Anyone may change their own time zone; all
+    /// else needs the right to manage the target, and every value granted is
+    /// checked against what the actor itself holds.
+    pub fn update_account(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        change: AccountChange,
+        expected_version: Option<i64>,
+    ) -> CoreResult<Account> {
+        let target = self.account(actor, id)?;
+        let rules = self.rules();
+        let is_self = actor.id() == Some(target.id);
+        if !(is_self && change.self_service_only()) {
+            rules.may_manage_account(actor, &target)?;
+        }
+
+        let mut update = AccountUpdate::default();
+        if let Some(name) = change.user_name {
+            validate::user_name(&name)?;
+            update.user_name = Some(name);
+        }
+        if let Some(v) = change.given_name {
+            update.given_name = Some(validate::text("first name", &v)?);
+        }
+        if let Some(v) = change.family_name {
+            update.family_name = Some(validate::text("last name", &v)?);
+        }
+        if let Some(v) = change.email {
+            update.email = Some(v.as_deref().map(validate::email).transpose()?);
+        }
+        if let Some(v) = change.mobile {
+            update.mobile = Some(v.as_deref().map(validate::mobile).transpose()?);
+        }
+        if let Some(tz) = change.time_zone {
+            validate::time_zone(&tz)?;
+            update.time_zone = Some(tz);
+        }
+        if let Some(t) = change.account_type {
+            rules.may_give_type(actor, t)?;
+            update.account_type = Some(t);
+        }
+        let method = change.auth_method.unwrap_or(target.auth_method);
+        let email = update.email.clone().unwrap_or_else(|| target.email.clone());
+        let mobile = update
+            .mobile
+            .clone()
+            .unwrap_or_else(|| target.mobile.clone());
+        check_channel(method, email.as_deref(), mobile.as_deref())?;
+        update.auth_method = change.auth_method;
+        if let Some(r) = change.restricted_to {
+            if let Some(node) = r {
+                self.node(actor, node)?;
+            }
+            rules.may_restrict_to(actor, r)?;
+            update.restricted_to = Some(r);
+        }
+        if let Some(m) = change.manager {
+            let manager = m.map(|id| self.account(actor, id)).transpose()?;
+            rules.may_set_manager(actor, Some(target.id), manager.as_ref())?;
+            update.manager = Some(m);
+        }
+        if let Some(roles) = change.roles {
+            let roles = self.known_roles(roles)?;
+            rules.may_grant_roles(actor, &target.roles, &roles)?;
+            update.roles = Some(roles);
+        }
+        update.status = change.status;
+        update.external_id = change.external_id;
+        if update.is_empty() {
+            return Ok(target);
+        }
+        self.store
+            .update_account(target.id, &update, expected_version, Timestamp::now())?;
+        self.store
+            .account(target.id)?
+            .ok_or(CoreError::NotFound("account"))
+    }
+
+    /// Sets a password: one's own, or that of an account one manages.
+    /// Clears a pending reset (the manual: the user must update their
+    /// password before they can access the system again).
+    pub fn set_password(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        password: PreparedPassword,
+    ) -> CoreResult<()> {
+        let target = self.account(actor, id)?;
+        if actor.id() != Some(target.id) {
+            self.rules().may_manage_account(actor, &target)?;
+        }
+        let update = AccountUpdate {
+            password_hash: Some(Some(password.0)),
+            reset_pending: Some(false),
+            ..AccountUpdate::default()
+        };
+        self.store
+            .update_account(target.id, &update, None, Timestamp::now())?;
+        Ok(())
+    }
+
+    /// Puts an account into the reset-pending state: from now on it cannot
+    /// authenticate until its password has been changed.
+    pub fn require_password_reset(&self, actor: &Actor, id: AccountId) -> CoreResult<()> {
+        let target = self.account(actor, id)?;
+        if actor.id() != Some(target.id) {
+            self.rules().may_manage_account(actor, &target)?;
+        }
+        let update = AccountUpdate {
+            reset_pending: Some(true),
+            ..AccountUpdate::default()
+        };
+        self.store
+            .update_account(target.id, &update, None, Timestamp::now())?;
+        Ok(())
+    }
+
+    /// What a SCIM DELETE does: the account becomes inactive and archived,
+    /// hidden from every face, and stays in the store. Nothing deletes.
+    pub fn archive_account(&self, actor: &Actor, id: AccountId) -> CoreResult<()> {
+        let target = self.account(actor, id)?;
+        self.rules().may_manage_account(actor, &target)?;
+        let update = AccountUpdate {
+            status: Some(Status::Inactive),
+            archived: Some(true),
+            ..AccountUpdate::default()
+        };
+        self.store
+            .update_account(target.id, &update, None, Timestamp::now())?;
+        Ok(())
+    }
+
+    /// Makes an account a super admin or an account admin of a business
+    /// entity, or takes that away. Super admins only.
+    pub fn set_admin_level(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        level: AdminLevel,
+        entity: Option<NodeId>,
+    ) -> CoreResult<Account> {
+        self.rules().may_grant_admin(actor)?;
+        let target = self.account(actor, id)?;
+        let entity = match level {
+            AdminLevel::AccountAdmin => {
+                let id = entity.ok_or_else(|| CoreError::InvalidValue {
+                    field: "business entity",
+                    reason: "an account admin needs the business entity it administers".into(),
+                })?;
+                let node = self.node(actor, id)?;
+                if node.kind != NodeKind::BusinessEntity {
+                    return Err(CoreError::InvalidValue {
+                        field: "business entity",
+                        reason: format!("{} is a group, not a business entity", node.name),
+                    });
+                }
+                Some(id)
+            }
+            _ => None,
+        };
+        let update = AccountUpdate {
+            admin_level: Some(level),
+            admin_entity: Some(entity),
+            ..AccountUpdate::default()
+        };
+        self.store
+            .update_account(target.id, &update, None, Timestamp::now())?;
+        self.store
+            .account(target.id)?
+            .ok_or(CoreError::NotFound("account"))
+    }
+
+    fn known_roles(&self, mut roles: Vec<String>) -> CoreResult<Vec<String>> {
+        let known = self.store.roles()?;
+        for role in &mut roles {
+            let canonical = known
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(role))
+                .ok_or_else(|| CoreError::UnknownRole(role.clone()))?;
+            role.clone_from(canonical);
+        }
+        roles.sort();
+        roles.dedup();
+        Ok(roles)
+    }
+
+    // --- the organisation tree --------------------------------------------
+
+    pub fn create_node(&self, actor: &Actor, new: NewNode) -> CoreResult<Node> {
+        validate::node_name(&new.name)?;
+        let parent = new.parent.map(|id| self.node(actor, id)).transpose()?;
+        self.rules().may_manage_node(actor, new.parent)?;
+        check_parent_kind(new.kind, parent.as_ref())?;
+        let id = self.store.insert_node(&NewNodeRow {
+            uuid: Uuid::new_v4(),
+            name: new.name,
+            kind: new.kind,
+            parent: new.parent,
+            external_id: new.external_id,
+            now: Timestamp::now(),
+        })?;
+        self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+    }
+
+    pub fn move_node(&self, actor: &Actor, id: NodeId, parent: Option<NodeId>) -> CoreResult<Node> {
+        let node = self.node(actor, id)?;
+        let rules = self.rules();
+        rules.may_move_node(actor, &node)?;
+        let new_parent = parent.map(|p| self.node(actor, p)).transpose()?;
+        rules.may_manage_node(actor, parent)?;
+        check_parent_kind(node.kind, new_parent.as_ref())?;
+        if let Some(p) = parent {
+            if self.store.node_in_subtree(node.id, p)? {
+                return Err(CoreError::InvalidTree(format!(
+                    "{} cannot move under itself or one of its subgroups",
+                    node.name
+                )));
+            }
+        }
+        self.store
+            .set_node_parent(node.id, parent, Timestamp::now())?;
+        self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+    }
+
+    /// Puts an account into a group. The actor must manage both.
+    pub fn add_member(&self, actor: &Actor, node: NodeId, account: AccountId) -> CoreResult<()> {
+        let (node, account) = self.membership_checks(actor, node, account)?;
+        Ok(self
+            .store
+            .add_member(node.id, account.id, Timestamp::now())?)
+    }
+
+    pub fn remove_member(&self, actor: &Actor, node: NodeId, account: AccountId) -> CoreResult<()> {
+        let (node, account) = self.membership_checks(actor, node, account)?;
+        Ok(self
+            .store
+            .remove_member(node.id, account.id, Timestamp::now())?)
+    }
+
+    fn membership_checks(
+        &self,
+        actor: &Actor,
+        node: NodeId,
+        account: AccountId,
+    ) -> CoreResult<(Node, Account)> {
+        let node = self.node(actor, node)?;
+        let account = self.account(actor, account)?;
+        let rules = self.rules();
+        rules.may_manage_node(actor, Some(node.id))?;
+        rules.may_manage_account(actor, &account)?;
+        Ok((node, account))
+    }
+
+    // --- authentication ----------------------------------------------------
+
+    /// Step one (store pool): find the account and its hash.
+    pub fn begin_authentication(&self, user_name: &str) -> CoreResult<AuthAttempt> {
+        let account = if validate::user_name(user_name).is_ok() {
+            self.store.account_by_user_name(user_name)?
+        } else {
+            None
+        };
+        let password_hash = match &account {
+            Some(a) => self.store.credentials(a.id)?.and_then(|c| c.password_hash),
+            None => None,
+        };
+        Ok(AuthAttempt {
+            account,
+            password_hash,
+        })
+    }
+
+    /// Step two (password pool): verify the password. Costs one argon2
+    /// verification whether or not the account exists.
+    pub fn check_password(&self, attempt: &AuthAttempt, password: &str) -> bool {
+        match &attempt.password_hash {
+            Some(phc) => self.hasher.verify(password, phc),
+            None => {
+                self.hasher.verify_decoy(password);
+                false
+            }
+        }
+    }
+
+    /// Step three: the verdict. Only after the right password does an
+    /// answer say anything about the account's state.
+    pub fn finish_authentication(
+        &self,
+        attempt: AuthAttempt,
+        password_ok: bool,
+    ) -> Result<Account, AuthError> {
+        let Some(account) = attempt.account else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        if !password_ok || account.status != Status::Active || account.archived {
+            return Err(AuthError::InvalidCredentials);
+        }
+        if account.reset_pending {
+            return Err(AuthError::ResetPending);
+        }
+        if account.auth_method.is_two_factor() {
+            return Err(AuthError::SecondFactorRequired(account.auth_method));
+        }
+        Ok(account)
+    }
+
+    /// All three steps in one thread: for the command line and tests.
+    pub fn authenticate(&self, user_name: &str, password: &str) -> Result<Account, AuthError> {
+        let attempt = self.begin_authentication(user_name)?;
+        let ok = self.check_password(&attempt, password);
+        self.finish_authentication(attempt, ok)
+    }
+
+    // --- bearer tokens -----------------------------------------------------
+
+    /// Issues a bearer token acting with `user_name`'s rights. Only the
+    /// operator (the command line) issues tokens. The secret is returned
+    /// once and stored only as its SHA-256.
+    pub fn issue_token(
+        &self,
+        actor: &Actor,
+        user_name: &str,
+        expires_days: Option<u32>,
+    ) -> CoreResult<(TokenInfo, String)> {
+        if !matches!(actor, Actor::System) {
+            return Err(CoreError::Forbidden(
+                "bearer tokens are issued with `dirgate token issue`".into(),
+            ));
+        }
+        let account = self.account_by_user_name(actor, user_name)?;
+        usable(&account)?;
+        let secret = format!(
+            "{TOKEN_PREFIX}{}",
+            data_encoding::BASE64URL_NOPAD.encode(&random::bytes::<32>())
+        );
+        let now = Timestamp::now();
+        let expires = expires_days
+            .map(|days| {
+                now.checked_add(jiff::SignedDuration::from_hours(i64::from(days) * 24))
+                    .map_err(|_| CoreError::InvalidValue {
+                        field: "expiry",
+                        reason: format!("{days} days is too far ahead"),
+                    })
+            })
+            .transpose()?;
+        let id = Uuid::new_v4();
+        self.store
+            .insert_token(id, account.id, &token_hash(&secret), expires, now)?;
+        let info = TokenInfo {
+            id,
+            account: account.id,
+            user_name: account.user_name,
+            created: now,
+            expires,
+            revoked: false,
+        };
+        Ok((info, secret))
+    }
+
+    /// The actor a bearer token stands for. The lookup is by the token's
+    /// SHA-256, an index probe that reveals nothing about secrets near it.
+    pub fn token_actor(&self, secret: &str) -> CoreResult<Actor> {
+        if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
+            return Err(CoreError::InvalidToken);
+        }
+        let row = self
+            .store
+            .token_by_hash(&token_hash(secret))?
+            .ok_or(CoreError::InvalidToken)?;
+        let live = !row.info.revoked && row.info.expires.is_none_or(|e| e > Timestamp::now());
+        if !live {
+            return Err(CoreError::InvalidToken);
+        }
+        self.actor(row.info.account)
+            .map_err(|_| CoreError::InvalidToken)
+    }
+
+    pub fn list_tokens(&self, actor: &Actor) -> CoreResult<Vec<TokenInfo>> {
+        if !matches!(actor, Actor::System) {
+            return Err(CoreError::Forbidden(
+                "tokens are listed by the operator".into(),
+            ));
+        }
+        Ok(self.store.list_tokens()?)
+    }
+
+    pub fn revoke_token(&self, actor: &Actor, id: Uuid) -> CoreResult<()> {
+        if !matches!(actor, Actor::System) {
+            return Err(CoreError::Forbidden(
+                "tokens are revoked by the operator".into(),
+            ));
+        }
+        Ok(self.store.revoke_token(id, Timestamp::now())?)
+    }
+}
+
+fn token_hash(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// An account that may act: active, not archived, no reset pending.
+fn usable(account: &Account) -> CoreResult<()> {
+    if account.archived {
+        Err(CoreError::AccountUnusable("it is archived"))
+    } else if account.status != Status::Active {
+        Err(CoreError::AccountUnusable("it is inactive"))
+    } else if account.reset_pending {
+        Err(CoreError::AccountUnusable("a password reset is pending"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Email and SMS methods need somewhere to send the code.
+fn check_channel(method: AuthMethod, email: Option<&str>, mobile: Option<&str>) -> CoreResult<()> {
+    let missing = match method {
+        AuthMethod::TwoFactorEmail | AuthMethod::TwoFactorEmailEveryTime if email.is_none() => {
+            Some("an email address")
+        }
+        AuthMethod::TwoFactorSms | AuthMethod::TwoFactorSmsEveryTime if mobile.is_none() => {
+            Some("a mobile phone number")
+        }
+        _ => None,
+    };
+    match missing {
+        Some(what) => Err(CoreError::InvalidValue {
+            field: "authentication method",
+            reason: format!("{} needs {what} on the account", method.display_name()),
+        }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,20 @@
+//! The directory core: every account rule, enforced here and only here.
+//! `model` is the data, `validate` the field rules, `access` who may do
+//! what, `directory` the operations, `service` the async door the faces use.
+
+pub mod access;
+pub mod directory;
+pub mod error;
+pub mod model;
+pub mod password;
+pub mod random;
+pub mod service;
+pub mod validate;
+
+pub use access::Actor;
+pub use directory::{AccountChange, AuthError, Directory, NewAccount, NewNode};
+pub use error::{CoreError, CoreResult};
+pub use service::Service;
+
+#[cfg(test)]
+mod tests;

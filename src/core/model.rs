@@ -1,0 +1,271 @@
+//! The account model of `DESIGN.md`: what an account, a node of the
+//! organisation tree and a bearer token are. Plain data; the rules that act
+//! on it live in `access.rs` and `validate.rs`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use uuid::Uuid;
+
+/// Row id of an account in the store. Never reused: accounts are never deleted.
+pub type AccountId = i64;
+/// Row id of a business entity or group.
+pub type NodeId = i64;
+
+/// Declares an enum with a stable storage name and a display name for each
+/// variant, and `FromStr` accepting either (ignoring case and separators),
+/// so the CLI, config, LDAP and SCIM all spell the values the same way.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $stored:literal, $display:literal;)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The name stored in the database and used on every face.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $stored),+ }
+            }
+            /// The name a person reads, as the manuals spell it.
+            pub fn display_name(self) -> &'static str {
+                match self { $($name::$variant => $display),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let wanted = squash(s);
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| squash(v.as_str()) == wanted || squash(v.display_name()) == wanted)
+                    .ok_or_else(|| UnknownValue {
+                        kind: stringify!($name),
+                        value: s.to_owned(),
+                        expected: $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
+                    })
+            }
+        }
+    };
+}
+
+/// Lower-cases and drops spaces, dashes and underscores, so that
+/// "Two Factor SMS Everytime", "two-factor-sms-every-time" and
+/// "twoFactorSmsEveryTime" are one value.
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A value that names none of an enum's variants.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} {value:?}; expected one of: {expected}")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+named_enum! {
+    /// The manual's account types, from most to least powerful.
+    AccountType {
+        Administrator = "administrator", "Administrator";
+        RemoteAssistanceTechnician = "remote-assistance-technician", "Remote Assistance Technician";
+        ReportReader = "report-reader", "Report Reader";
+    }
+}
+
+impl AccountType {
+    /// Higher is more powerful; nobody sets a type above their own.
+    pub fn rank(self) -> u8 {
+        match self {
+            AccountType::Administrator => 3,
+            AccountType::RemoteAssistanceTechnician => 2,
+            AccountType::ReportReader => 1,
+        }
+    }
+    /// Only Administrators change anything beyond their own self-service data.
+    pub fn may_write(self) -> bool {
+        self == AccountType::Administrator
+    }
+    /// The remote-assistance right carried as a directory attribute.
+    pub fn remote_assistance(self) -> bool {
+        matches!(
+            self,
+            AccountType::Administrator | AccountType::RemoteAssistanceTechnician
+        )
+    }
+}
+
+named_enum! {
+    /// How an account proves who it is (the manual's five, plus an app).
+    AuthMethod {
+        Password = "password", "Password";
+        TwoFactorEmail = "two-factor-email", "Two Factor Email";
+        TwoFactorEmailEveryTime = "two-factor-email-every-time", "Two Factor Email Everytime";
+        TwoFactorSms = "two-factor-sms", "Two Factor SMS";
+        TwoFactorSmsEveryTime = "two-factor-sms-every-time", "Two Factor SMS Everytime";
+        TwoFactorApp = "two-factor-app", "Two Factor App";
+    }
+}
+
+impl AuthMethod {
+    pub fn is_two_factor(self) -> bool {
+        self != AuthMethod::Password
+    }
+    /// "Every time" methods ask for a code on every bind, the others only
+    /// from an unrecognised computer. The app asks every time: a TOTP costs
+    /// the user nothing to produce.
+    pub fn every_time(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TwoFactorEmailEveryTime
+                | AuthMethod::TwoFactorSmsEveryTime
+                | AuthMethod::TwoFactorApp
+        )
+    }
+}
+
+named_enum! {
+    /// Accounts are never deleted; they are switched off.
+    Status {
+        Active = "active", "Active";
+        Inactive = "inactive", "Inactive";
+    }
+}
+
+named_enum! {
+    /// The two specially designated levels of the user-roles manual.
+    AdminLevel {
+        None = "none", "None";
+        AccountAdmin = "account-admin", "Account Admin";
+        SuperAdmin = "super-admin", "Super Admin";
+    }
+}
+
+named_enum! {
+    /// A node of the organisation tree.
+    NodeKind {
+        BusinessEntity = "business-entity", "Business Entity";
+        Group = "group", "Group";
+    }
+}
+
+/// The security role that lets an account create and manage sub-users.
+pub const USER_MANAGEMENT_ROLE: &str = "user-management";
+
+/// One account, as stored (without its password hash or second-factor
+/// secrets, which never leave the core).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub uuid: Uuid,
+    pub user_name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub time_zone: String,
+    pub account_type: AccountType,
+    pub auth_method: AuthMethod,
+    /// The node this account is restricted to; `None` sees everything.
+    pub restricted_to: Option<NodeId>,
+    /// The account above this one in the sub-user hierarchy.
+    pub manager: Option<AccountId>,
+    pub admin_level: AdminLevel,
+    /// For an account admin: the business entity it administers.
+    pub admin_entity: Option<NodeId>,
+    /// Security roles, sorted.
+    pub roles: Vec<String>,
+    pub status: Status,
+    /// Deleted over SCIM: inactive and hidden, but kept.
+    pub archived: bool,
+    /// A password reset was requested: no authentication until it is changed.
+    pub reset_pending: bool,
+    pub has_password: bool,
+    pub totp_enrolled: bool,
+    pub external_id: Option<String>,
+    pub created: Timestamp,
+    pub modified: Timestamp,
+    /// Bumped on every change; the SCIM ETag and LDAP modify stamp.
+    pub version: i64,
+}
+
+impl Account {
+    pub fn display_name(&self) -> String {
+        match (self.given_name.is_empty(), self.family_name.is_empty()) {
+            (false, false) => format!("{} {}", self.given_name, self.family_name),
+            (false, true) => self.given_name.clone(),
+            (true, false) => self.family_name.clone(),
+            (true, true) => self.user_name.clone(),
+        }
+    }
+    pub fn has_role(&self, role: &str) -> bool {
+        self.admin_level == AdminLevel::SuperAdmin || self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// A business entity or group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub id: NodeId,
+    pub uuid: Uuid,
+    pub name: String,
+    pub kind: NodeKind,
+    pub parent: Option<NodeId>,
+    pub external_id: Option<String>,
+    pub created: Timestamp,
+    pub modified: Timestamp,
+    pub version: i64,
+}
+
+/// A bearer token as listed (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub account: AccountId,
+    pub user_name: String,
+    pub created: Timestamp,
+    pub expires: Option<Timestamp>,
+    pub revoked: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_parse_manual_spelling_and_stored_names() {
+        assert_eq!(
+            "Two Factor SMS Everytime".parse::<AuthMethod>(),
+            Ok(AuthMethod::TwoFactorSmsEveryTime)
+        );
+        assert_eq!(
+            "two-factor-sms-every-time".parse::<AuthMethod>(),
+            Ok(AuthMethod::TwoFactorSmsEveryTime)
+        );
+        assert_eq!(
+            "Report Reader".parse::<AccountType>(),
+            Ok(AccountType::ReportReader)
+        );
+        let err = "Wizard".parse::<AccountType>().unwrap_err();
+        assert!(err.to_string().contains("administrator"), "{err}");
+    }
+
+    #[test]
+    fn account_type_ranks_order_the_manual() {
+        assert!(AccountType::Administrator.rank() > AccountType::RemoteAssistanceTechnician.rank());
+        assert!(AccountType::RemoteAssistanceTechnician.rank() > AccountType::ReportReader.rank());
+    }
+}

@@ -1,0 +1,107 @@
+//! The async door to the core. Store work and password hashing block, so
+//! they run on two bounded pools of their own, never on the async workers:
+//! a flood of binds fills the password pool and waits there, while searches
+//! keep flowing through the store pool.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::core::directory::{AuthError, Directory};
+use crate::core::error::{CoreError, CoreResult};
+use crate::core::model::Account;
+use crate::core::password::PreparedPassword;
+
+/// At most `size` closures running at once on tokio's blocking threads; the
+/// rest wait their turn without holding a thread.
+#[derive(Clone)]
+pub struct BlockingPool {
+    permits: Arc<Semaphore>,
+}
+
+impl BlockingPool {
+    pub fn new(size: usize) -> Self {
+        BlockingPool {
+            permits: Arc::new(Semaphore::new(size.max(1))),
+        }
+    }
+
+    pub async fn run<T, F>(&self, work: F) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| CoreError::ShuttingDown)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|_| CoreError::ShuttingDown)
+    }
+}
+
+/// The directory core, shared by every face.
+#[derive(Clone)]
+pub struct Service {
+    directory: Arc<Directory>,
+    store_pool: BlockingPool,
+    password_pool: BlockingPool,
+}
+
+impl Service {
+    pub fn new(directory: Directory, store_threads: usize, password_threads: usize) -> Self {
+        Service {
+            directory: Arc::new(directory),
+            store_pool: BlockingPool::new(store_threads),
+            password_pool: BlockingPool::new(password_threads),
+        }
+    }
+
+    pub fn directory(&self) -> &Arc<Directory> {
+        &self.directory
+    }
+
+    /// Runs a core call on the store pool.
+    pub async fn run<T, F>(&self, call: F) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Directory) -> CoreResult<T> + Send + 'static,
+    {
+        let directory = self.directory.clone();
+        self.store_pool.run(move || call(&directory)).await?
+    }
+
+    /// Checks the policy and hashes on the password pool.
+    pub async fn prepare_password(&self, password: String) -> CoreResult<PreparedPassword> {
+        let directory = self.directory.clone();
+        self.password_pool
+            .run(move || directory.prepare_password(&password))
+            .await?
+    }
+
+    /// A password authentication, each step on its own pool.
+    pub async fn authenticate(
+        &self,
+        user_name: String,
+        password: String,
+    ) -> Result<Account, AuthError> {
+        let attempt = self
+            .run(move |d| d.begin_authentication(&user_name))
+            .await?;
+        let directory = self.directory.clone();
+        let (attempt, ok) = self
+            .password_pool
+            .run(move || {
+                let ok = directory.check_password(&attempt, &password);
+                (attempt, ok)
+            })
+            .await?;
+        self.directory.finish_authentication(attempt, ok)
+    }
+}

@@ -1,0 +1,156 @@
+//! `dirgate serve`: opens the store, makes the first super admin on an empty
+//! one, binds every configured listener, reports ready, and stops gracefully
+//! on SIGTERM or SIGINT.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+use crate::cli::{open_directory, CliError};
+use crate::config::Config;
+use crate::core::directory::BOOTSTRAP_ADMIN;
+use crate::core::Service;
+use crate::{http, ldap, tls};
+
+/// How long open connections get to finish after a stop signal.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Tells every listener and connection that the daemon is stopping.
+pub type Shutdown = watch::Receiver<bool>;
+
+pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
+    let config = Arc::new(config);
+    let directory = {
+        let data = data.to_path_buf();
+        let config = config.clone();
+        // Opening checks and migrates the store: blocking work.
+        tokio::task::spawn_blocking(move || open_directory(&data, &config))
+            .await
+            .map_err(|e| CliError::Usage(format!("opening the store failed: {e}")))??
+    };
+    if let Some(password) = directory.bootstrap()? {
+        // Printed once, on standard output, never logged.
+        println!(
+            "Created the super admin `{BOOTSTRAP_ADMIN}` with the password: {password}\n\
+             It is shown only now. Change it with: dirgate user set-password {BOOTSTRAP_ADMIN} --password-stdin"
+        );
+    }
+    let material = tls::load_or_generate(&config.tls, data)?;
+    if material.generated {
+        info!(
+            cert = %material.cert_path.display(),
+            "generated a self-signed certificate; configure [tls] cert_file and key_file to use your own"
+        );
+    } else {
+        info!(cert = %material.cert_path.display(), "using TLS certificate");
+    }
+    let store_threads = config.store.readers + 1;
+    let service = Service::new(directory, store_threads, config.workers.password_threads());
+
+    let (stop, shutdown) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+
+    let ldap_face = Arc::new(ldap::LdapFace::new(
+        service.clone(),
+        config.clone(),
+        tls::server_config(&material, &[])?,
+    ));
+    if let Some(addr) = config.ldap.listen.addr() {
+        let listener = bind(addr).await?;
+        info!(addr = %local(&listener), "ldap listening (StartTLS available)");
+        tasks.spawn(ldap::listen(
+            listener,
+            ldap::Transport::Plain,
+            ldap_face.clone(),
+            shutdown.clone(),
+        ));
+    }
+    if let Some(addr) = config.ldap.ldaps_listen.addr() {
+        let listener = bind(addr).await?;
+        info!(addr = %local(&listener), "ldaps listening");
+        tasks.spawn(ldap::listen(
+            listener,
+            ldap::Transport::Ldaps,
+            ldap_face.clone(),
+            shutdown.clone(),
+        ));
+    }
+    let http_face = Arc::new(http::HttpFace::new(service.clone(), config.clone()));
+    if let Some(addr) = config.http.https_listen.addr() {
+        let listener = bind(addr).await?;
+        info!(addr = %local(&listener), "https listening (SCIM under /scim/v2)");
+        let tls = tls::server_config(&material, &[b"http/1.1"])?;
+        tasks.spawn(http::listen(
+            listener,
+            Some(tls),
+            http_face.clone(),
+            shutdown.clone(),
+        ));
+    }
+    if let Some(addr) = config.http.http_listen.addr() {
+        let listener = bind(addr).await?;
+        info!(addr = %local(&listener), "http listening (plain: put a TLS proxy in front)");
+        tasks.spawn(http::listen(
+            listener,
+            None,
+            http_face.clone(),
+            shutdown.clone(),
+        ));
+    }
+    info!("dirgate ready");
+
+    wait_for_signal().await;
+    info!(
+        "stopping: no new connections; open ones get {}s to finish",
+        GRACE.as_secs()
+    );
+    let _ = stop.send(true);
+    if tokio::time::timeout(GRACE, async { while tasks.join_next().await.is_some() {} })
+        .await
+        .is_err()
+    {
+        warn!("connections still open after the grace period were cut");
+    }
+    info!("dirgate stopped");
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, CliError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| CliError::Io {
+            context: format!("cannot listen on {addr}"),
+            source,
+        })
+}
+
+fn local(listener: &TcpListener) -> String {
+    listener
+        .local_addr()
+        .map_or_else(|_| "?".into(), |a| a.to_string())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => info!("SIGTERM received"),
+                _ = int.recv() => info!("SIGINT received"),
+            }
+        }
+        _ => {
+            // Without signal handlers, Ctrl-C through tokio is the fallback.
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Accepts HTTP connections (TLS or plain) and serves HTTP/1.1 on each, with
+//! a header-read timeout against slow clients and a graceful stop.
+
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tracing::{debug, warn};
+
+use super::{router, HttpFace};
+use crate::daemon::Shutdown;
+
+pub async fn listen(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    face: Arc<HttpFace>,
+    mut shutdown: Shutdown,
+) {
+    let acceptor = tls.map(TlsAcceptor::from);
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        warn!(error = %e, "http accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let face = face.clone();
+                let shutdown = shutdown.clone();
+                let acceptor = acceptor.clone();
+                connections.spawn(async move {
+                    let idle = face.config.http.idle_timeout();
+                    match acceptor {
+                        Some(acceptor) => {
+                            match tokio::time::timeout(idle, acceptor.accept(stream)).await {
+                                Ok(Ok(tls)) => serve_connection(tls, face, shutdown).await,
+                                _ => debug!(%peer, "https handshake failed or timed out"),
+                            }
+                        }
+                        None => serve_connection(stream, face, shutdown).await,
+                    }
+                });
+            }
+        }
+    }
+    while connections.join_next().await.is_some() {}
+}
+
+async fn serve_connection<S>(stream: S, face: Arc<HttpFace>, mut shutdown: Shutdown)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let idle = face.config.http.idle_timeout();
+    let service = service_fn(move |request| {
+        let face = face.clone();
+        async move { Ok::<_, std::convert::Infallible>(router::route(&face, request).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(e) = result {
+                debug!(error = %e, "http connection ended with an error");
+            }
+        }
+        _ = shutdown.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}

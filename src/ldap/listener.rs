@@ -1,0 +1,56 @@
+//! Accepts LDAP connections, at most `max_connections` at once: past that a
+//! new connection is closed at once, so a flood costs connections, never the
+//! daemon's memory.
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::{debug, warn};
+
+use super::connection;
+use super::{LdapFace, Transport};
+use crate::daemon::Shutdown;
+
+pub async fn listen(
+    listener: TcpListener,
+    transport: Transport,
+    face: Arc<LdapFace>,
+    mut shutdown: Shutdown,
+) {
+    let slots = Arc::new(Semaphore::new(face.config.ldap.max_connections));
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off briefly.
+                        warn!(error = %e, "ldap accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    debug!(%peer, "ldap connection refused: max_connections reached");
+                    drop(stream);
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let face = face.clone();
+                let shutdown = shutdown.clone();
+                connections.spawn(async move {
+                    connection::serve(stream, peer, transport, face, shutdown).await;
+                    drop(slot);
+                });
+            }
+        }
+    }
+    // Stopping: every connection has been told through `shutdown`; wait for
+    // them to say goodbye (the daemon bounds the wait).
+    while connections.join_next().await.is_some() {}
+}

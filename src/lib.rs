@@ -1,0 +1,15 @@
+//! dirgate: one directory core, one store, two protocol faces (LDAP, SCIM).
+//!
+//! - `core`: the account model and every rule; the only way to the store.
+//! - `store`: the narrow storage interface and its SQLite backend.
+//! - `ldap`, `http`: the faces, translating wire requests into core calls.
+//! - `cli`, `daemon`, `config`, `tls`: the program around them.
+
+pub mod cli;
+pub mod config;
+pub mod core;
+pub mod daemon;
+pub mod http;
+pub mod ldap;
+pub mod store;
+pub mod tls;

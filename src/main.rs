@@ -1,0 +1,58 @@
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use dirgate::cli::{self, Cli, Command};
+use dirgate::config::{Config, LogFormat};
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let config = match Config::load(args.global.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("dirgate: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let result = match args.command {
+        Command::Serve => run_daemon(&args.global, config),
+        Command::Token(cmd) => cli::run_token(&args.global, &config, cmd),
+        Command::User(cmd) => cli::run_user(&args.global, &config, cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dirgate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_daemon(global: &cli::GlobalArgs, config: Config) -> Result<(), cli::CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| cli::CliError::Io {
+            context: "cannot start the async runtime".into(),
+            source,
+        })?;
+    runtime.block_on(dirgate::daemon::serve(&global.data, config))
+}
+
+fn init_logging(config: &Config) {
+    let level: tracing::Level = config
+        .log
+        .level
+        .as_str()
+        .parse()
+        .unwrap_or(tracing::Level::INFO);
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

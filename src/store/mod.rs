@@ -1,0 +1,252 @@
+//! The store: one narrow interface between the directory core and the
+//! database. It knows SQL and rows, nothing of LDAP, SCIM or the account
+//! rules; the core decides *what* to ask (for example which part of the
+//! directory an actor may see, as a [`Visibility`]) and the store only turns
+//! that into a query. A second backend (a replicated SQL engine) implements
+//! [`Store`] and nothing else changes.
+
+pub mod sqlite;
+
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use crate::core::model::{
+    Account, AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeId, NodeKind, Status,
+    TokenInfo,
+};
+
+pub use sqlite::SqliteStore;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the field is named.
+    #[error("{0} is already taken")]
+    Conflict(&'static str),
+    /// The row to change does not exist.
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// An optimistic-concurrency check failed: the row changed meanwhile.
+    #[error("the {0} was changed by someone else")]
+    VersionMismatch(&'static str),
+    /// The database file cannot be used (corrupt, newer schema, unreadable).
+    #[error("{0}")]
+    Unusable(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored value the code cannot read back (a bad enum name, say).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which accounts and nodes a read may return. Built by the core from the
+/// actor's rights; the store turns it into SQL so a restricted actor's reads
+/// never load what it may not see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Everything.
+    All,
+    /// The subtree under `root` (the node and every descendant, resolved at
+    /// query time so nodes created later are included), the accounts in it
+    /// (a member of a node in the subtree, or restricted to one), and the
+    /// account `self_id` itself.
+    Subtree { root: NodeId, self_id: AccountId },
+    /// Only the account `self_id` and no nodes.
+    SelfOnly { self_id: AccountId },
+}
+
+/// A page of a list: `offset` rows skipped, at most `limit` returned, in a
+/// stable order (by row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+impl Page {
+    pub const ALL: Page = Page {
+        offset: 0,
+        limit: u64::MAX >> 1,
+    };
+}
+
+/// Everything needed to insert an account, in one transaction with its roles.
+#[derive(Debug, Clone)]
+pub struct NewAccountRow {
+    pub uuid: Uuid,
+    pub user_name: String,
+    pub password_hash: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub time_zone: String,
+    pub account_type: AccountType,
+    pub auth_method: AuthMethod,
+    pub restricted_to: Option<NodeId>,
+    pub manager: Option<AccountId>,
+    pub admin_level: AdminLevel,
+    pub admin_entity: Option<NodeId>,
+    pub roles: Vec<String>,
+    pub status: Status,
+    pub external_id: Option<String>,
+    pub now: Timestamp,
+}
+
+/// A change to an account's data: `None` leaves a field as it is; for the
+/// optional fields `Some(None)` clears it. Applied in one transaction that
+/// bumps `version` and `modified`.
+#[derive(Debug, Clone, Default)]
+pub struct AccountUpdate {
+    pub user_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub mobile: Option<Option<String>>,
+    pub time_zone: Option<String>,
+    pub account_type: Option<AccountType>,
+    pub auth_method: Option<AuthMethod>,
+    pub restricted_to: Option<Option<NodeId>>,
+    pub manager: Option<Option<AccountId>>,
+    pub admin_level: Option<AdminLevel>,
+    pub admin_entity: Option<Option<NodeId>>,
+    /// Replaces the whole role set.
+    pub roles: Option<Vec<String>>,
+    pub status: Option<Status>,
+    pub archived: Option<bool>,
+    pub reset_pending: Option<bool>,
+    pub external_id: Option<Option<String>>,
+    /// A new argon2id PHC string. `Some(None)` removes the password.
+    pub password_hash: Option<Option<String>>,
+    /// A new TOTP secret. `Some(None)` removes it.
+    pub totp_secret: Option<Option<Vec<u8>>>,
+}
+
+impl AccountUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.user_name.is_none()
+            && self.given_name.is_none()
+            && self.family_name.is_none()
+            && self.email.is_none()
+            && self.mobile.is_none()
+            && self.time_zone.is_none()
+            && self.account_type.is_none()
+            && self.auth_method.is_none()
+            && self.restricted_to.is_none()
+            && self.manager.is_none()
+            && self.admin_level.is_none()
+            && self.admin_entity.is_none()
+            && self.roles.is_none()
+            && self.status.is_none()
+            && self.archived.is_none()
+            && self.reset_pending.is_none()
+            && self.external_id.is_none()
+            && self.password_hash.is_none()
+            && self.totp_secret.is_none()
+    }
+}
+
+/// The secrets the core needs to authenticate an account. Never leaves the core.
+#[derive(Clone)]
+pub struct Credentials {
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials { .. }")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNodeRow {
+    pub uuid: Uuid,
+    pub name: String,
+    pub kind: NodeKind,
+    pub parent: Option<NodeId>,
+    pub external_id: Option<String>,
+    pub now: Timestamp,
+}
+
+/// A stored bearer token, looked up by the SHA-256 of its secret.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub info: TokenInfo,
+}
+
+/// The narrow interface every backend implements. All calls block; the core
+/// runs them on the bounded store pool, never on an async worker. There is
+/// deliberately no call that deletes an account.
+pub trait Store: Send + Sync + 'static {
+    // --- accounts ---------------------------------------------------------
+    fn insert_account(&self, row: &NewAccountRow) -> StoreResult<AccountId>;
+    /// Applies `update` to account `id`. With `expected_version`, fails with
+    /// `VersionMismatch` unless the stored version equals it.
+    fn update_account(
+        &self,
+        id: AccountId,
+        update: &AccountUpdate,
+        expected_version: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    fn account(&self, id: AccountId) -> StoreResult<Option<Account>>;
+    fn account_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<Account>>;
+    /// Case-insensitive lookup, through the user-name index.
+    fn account_by_user_name(&self, user_name: &str) -> StoreResult<Option<Account>>;
+    fn credentials(&self, id: AccountId) -> StoreResult<Option<Credentials>>;
+    /// Accounts visible under `visibility`, in row-id order.
+    fn list_accounts(
+        &self,
+        visibility: Visibility,
+        include_archived: bool,
+        page: Page,
+    ) -> StoreResult<Vec<Account>>;
+    fn count_accounts(&self, visibility: Visibility, include_archived: bool) -> StoreResult<u64>;
+    /// Whether account `id` lies within `visibility`.
+    fn account_visible(&self, visibility: Visibility, id: AccountId) -> StoreResult<bool>;
+    /// Whether `target` is below `manager` in the sub-user hierarchy (a
+    /// sub-user, a sub-user's sub-user, and so on; not `manager` itself).
+    fn in_branch(&self, manager: AccountId, target: AccountId) -> StoreResult<bool>;
+
+    // --- organisation tree ------------------------------------------------
+    fn insert_node(&self, row: &NewNodeRow) -> StoreResult<NodeId>;
+    fn node(&self, id: NodeId) -> StoreResult<Option<Node>>;
+    fn node_by_name(&self, name: &str) -> StoreResult<Option<Node>>;
+    fn list_nodes(&self, visibility: Visibility, page: Page) -> StoreResult<Vec<Node>>;
+    fn set_node_parent(
+        &self,
+        id: NodeId,
+        parent: Option<NodeId>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Whether `node` is `root` or below it.
+    fn node_in_subtree(&self, root: NodeId, node: NodeId) -> StoreResult<bool>;
+    fn add_member(&self, node: NodeId, account: AccountId, now: Timestamp) -> StoreResult<()>;
+    fn remove_member(&self, node: NodeId, account: AccountId, now: Timestamp) -> StoreResult<()>;
+    /// Direct members of `node`, in row-id order.
+    fn members(&self, node: NodeId) -> StoreResult<Vec<AccountId>>;
+    /// Nodes `account` is a direct member of.
+    fn memberships(&self, account: AccountId) -> StoreResult<Vec<NodeId>>;
+
+    // --- security roles ---------------------------------------------------
+    fn roles(&self) -> StoreResult<Vec<String>>;
+    fn insert_role(&self, name: &str) -> StoreResult<()>;
+
+    // --- bearer tokens ----------------------------------------------------
+    fn insert_token(
+        &self,
+        id: Uuid,
+        account: AccountId,
+        secret_hash: &[u8; 32],
+        expires: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// The live-or-not token whose secret hashes to `secret_hash`.
+    fn token_by_hash(&self, secret_hash: &[u8; 32]) -> StoreResult<Option<TokenRow>>;
+    fn list_tokens(&self) -> StoreResult<Vec<TokenInfo>>;
+    /// Marks the token revoked; `NotFound` if there is none.
+    fn revoke_token(&self, id: Uuid, now: Timestamp) -> StoreResult<()>;
+}

@@ -1,0 +1,212 @@
+//! Between SQLite and the model: reading rows into model types (a stored
+//! value that does not read back is `Corrupt`), and turning constraint
+//! failures into the `StoreError` the core can explain.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use rusqlite::{ffi, Connection, Params, Row};
+use uuid::Uuid;
+
+use crate::core::model::{Account, Node, TokenInfo};
+use crate::store::{StoreError, StoreResult};
+
+/// The account columns, over `accounts a`. The roles come along as a JSON
+/// array so that a list of accounts is one statement, not one per account;
+/// the secrets themselves stay behind, only whether they are set is read.
+pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.uuid, a.user_name, a.given_name, \
+    a.family_name, a.email, a.mobile, a.time_zone, a.account_type, a.auth_method, \
+    a.restricted_to, a.manager, a.admin_level, a.admin_entity, a.status, a.archived, \
+    a.reset_pending, a.password_hash IS NOT NULL AS has_password, \
+    a.totp_secret IS NOT NULL AS totp_enrolled, a.external_id, a.created, a.modified, \
+    a.version, \
+    (SELECT json_group_array(r.role) FROM account_roles r WHERE r.account_id = a.id) AS roles";
+
+/// The node columns, over `nodes n`.
+pub(super) const NODE_COLUMNS: &str =
+    "n.id, n.uuid, n.name, n.kind, n.parent, n.external_id, n.created, n.modified, n.version";
+
+/// The token columns, over `tokens t JOIN accounts a ON a.id = t.account_id`.
+pub(super) const TOKEN_COLUMNS: &str =
+    "t.id, t.account_id, a.user_name, t.created, t.expires, t.revoked IS NOT NULL AS revoked";
+
+pub(super) fn account(row: &Row<'_>) -> StoreResult<Account> {
+    let roles: String = row.get("roles")?;
+    let mut roles: Vec<String> = serde_json::from_str(&roles)
+        .map_err(|e| StoreError::Corrupt(format!("account roles {roles:?}: {e}")))?;
+    roles.sort();
+    Ok(Account {
+        id: row.get("id")?,
+        uuid: uuid(row, "uuid")?,
+        user_name: row.get("user_name")?,
+        given_name: row.get("given_name")?,
+        family_name: row.get("family_name")?,
+        email: row.get("email")?,
+        mobile: row.get("mobile")?,
+        time_zone: row.get("time_zone")?,
+        account_type: named(row, "account_type")?,
+        auth_method: named(row, "auth_method")?,
+        restricted_to: row.get("restricted_to")?,
+        manager: row.get("manager")?,
+        admin_level: named(row, "admin_level")?,
+        admin_entity: row.get("admin_entity")?,
+        roles,
+        status: named(row, "status")?,
+        archived: row.get("archived")?,
+        reset_pending: row.get("reset_pending")?,
+        has_password: row.get("has_password")?,
+        totp_enrolled: row.get("totp_enrolled")?,
+        external_id: row.get("external_id")?,
+        created: timestamp(row, "created")?,
+        modified: timestamp(row, "modified")?,
+        version: row.get("version")?,
+    })
+}
+
+pub(super) fn node(row: &Row<'_>) -> StoreResult<Node> {
+    Ok(Node {
+        id: row.get("id")?,
+        uuid: uuid(row, "uuid")?,
+        name: row.get("name")?,
+        kind: named(row, "kind")?,
+        parent: row.get("parent")?,
+        external_id: row.get("external_id")?,
+        created: timestamp(row, "created")?,
+        modified: timestamp(row, "modified")?,
+        version: row.get("version")?,
+    })
+}
+
+pub(super) fn token(row: &Row<'_>) -> StoreResult<TokenInfo> {
+    Ok(TokenInfo {
+        id: uuid(row, "id")?,
+        account: row.get("account_id")?,
+        user_name: row.get("user_name")?,
+        created: timestamp(row, "created")?,
+        expires: optional_timestamp(row, "expires")?,
+        revoked: row.get("revoked")?,
+    })
+}
+
+pub(super) fn id(row: &Row<'_>) -> StoreResult<i64> {
+    Ok(row.get(0)?)
+}
+
+/// How timestamps are stored: unix microseconds.
+pub(super) fn micros(at: Timestamp) -> i64 {
+    at.as_microsecond()
+}
+
+/// How UUIDs are stored: hyphenated lower case.
+pub(super) fn uuid_text(id: Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+fn uuid(row: &Row<'_>, column: &str) -> StoreResult<Uuid> {
+    let text: String = row.get(column)?;
+    Uuid::parse_str(&text).map_err(|e| corrupt(column, &text, e))
+}
+
+fn timestamp(row: &Row<'_>, column: &str) -> StoreResult<Timestamp> {
+    let value: i64 = row.get(column)?;
+    Timestamp::from_microsecond(value).map_err(|e| corrupt(column, &value, e))
+}
+
+fn optional_timestamp(row: &Row<'_>, column: &str) -> StoreResult<Option<Timestamp>> {
+    match row.get::<_, Option<i64>>(column)? {
+        None => Ok(None),
+        Some(value) => Timestamp::from_microsecond(value)
+            .map(Some)
+            .map_err(|e| corrupt(column, &value, e)),
+    }
+}
+
+/// An enum stored by its `as_str()` name.
+fn named<T>(row: &Row<'_>, column: &str) -> StoreResult<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    let text: String = row.get(column)?;
+    text.parse().map_err(|e| corrupt(column, &text, e))
+}
+
+fn corrupt(column: &str, value: &dyn std::fmt::Debug, why: impl Display) -> StoreError {
+    StoreError::Corrupt(format!("{column} {value:?}: {why}"))
+}
+
+/// Runs a query and reads its first row, if any.
+pub(super) fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    read: fn(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    match rows.next()? {
+        Some(row) => read(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Runs a query and reads every row.
+pub(super) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    read: fn(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(read(row)?);
+    }
+    Ok(out)
+}
+
+/// What each unique constraint protects, by the `table.column` SQLite names
+/// in its message ("UNIQUE constraint failed: accounts.user_name").
+const UNIQUE_FIELDS: &[(&str, &str)] = &[
+    ("accounts.user_name", "user name"),
+    ("accounts.uuid", "uuid"),
+    ("nodes.name", "group name"),
+    ("nodes.uuid", "uuid"),
+    ("roles.name", "security role"),
+    ("tokens.id", "token id"),
+    ("tokens.secret_hash", "token secret"),
+    ("memberships.node_id, memberships.account_id", "membership"),
+    (
+        "account_roles.account_id, account_roles.role",
+        "security role",
+    ),
+];
+
+/// A unique-constraint failure becomes `Conflict` naming the field; anything
+/// else stays a database error.
+pub(super) fn write_error(err: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(e, Some(message)) = &err {
+        if matches!(
+            e.extended_code,
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        ) {
+            let columns = message
+                .strip_prefix("UNIQUE constraint failed: ")
+                .unwrap_or(message);
+            let field = UNIQUE_FIELDS
+                .iter()
+                .find(|(known, _)| *known == columns)
+                .map_or("value", |(_, field)| field);
+            return StoreError::Conflict(field);
+        }
+    }
+    StoreError::Sqlite(err)
+}
+
+/// Whether a write failed on a foreign key. SQLite does not say which one,
+/// so the caller, which knows what it referenced, names the missing row.
+pub(super) fn is_foreign_key(err: &rusqlite::Error) -> bool {
+    err.sqlite_extended_error_code() == Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}

@@ -1,0 +1,133 @@
+//! The connections: one writer, and a small pool of read-only readers that
+//! WAL lets run alongside it (readers never wait for the writer).
+
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::store::{StoreError, StoreResult};
+
+/// How long a statement waits for a lock held by another connection (another
+/// process, a backup) before failing with "database is locked".
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Prepared statements kept per connection; the dynamic SQL (visibility
+/// variants, update SET lists) makes a few dozen distinct statements.
+const STATEMENT_CACHE: usize = 64;
+
+/// Locks a mutex, recovering it if a thread panicked while holding it. That
+/// is safe here: a panic inside a write drops its `Transaction`, which rolls
+/// back, so the connection is left with no half-done work.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Opens the read-write connection and sets it up: WAL (readers run beside
+/// the writer), `synchronous=NORMAL` (with WAL, a committed transaction
+/// survives a process crash; only a power cut may lose the last few), and
+/// foreign keys on (SQLite leaves them off by default).
+pub(super) fn open_writer(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| {
+        StoreError::Unusable(format!(
+            "{} cannot be opened for writing: {e}",
+            path.display()
+        ))
+    })?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Unusable(format!(
+            "{} cannot use write-ahead logging (journal mode stayed {mode})",
+            path.display()
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// A fixed set of read-only connections. Each sits behind its own mutex
+/// (only ever taken by the thread that checked it out, so never contended);
+/// `free` lists the ones nobody holds, and `returned` wakes a thread waiting
+/// for one.
+pub(super) struct ReaderPool {
+    conns: Vec<Mutex<Connection>>,
+    free: Mutex<Vec<usize>>,
+    returned: Condvar,
+}
+
+impl ReaderPool {
+    pub(super) fn open(path: &Path, size: usize) -> StoreResult<ReaderPool> {
+        let size = size.max(1);
+        let conns = (0..size)
+            .map(|_| open_reader(path).map(Mutex::new))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(ReaderPool {
+            conns,
+            free: Mutex::new((0..size).collect()),
+            returned: Condvar::new(),
+        })
+    }
+
+    /// Takes a free reader, waiting for one if all are busy. It goes back to
+    /// the pool when the returned guard is dropped.
+    pub(super) fn checkout(&self) -> Reader<'_> {
+        let mut free = lock(&self.free);
+        let index = loop {
+            if let Some(index) = free.pop() {
+                break index;
+            }
+            free = self
+                .returned
+                .wait(free)
+                .unwrap_or_else(PoisonError::into_inner);
+        };
+        drop(free);
+        Reader {
+            pool: self,
+            index,
+            conn: lock(&self.conns[index]),
+        }
+    }
+}
+
+/// A checked-out reader; derefs to its connection.
+pub(super) struct Reader<'a> {
+    pool: &'a ReaderPool,
+    index: usize,
+    conn: MutexGuard<'a, Connection>,
+}
+
+impl Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        lock(&self.pool.free).push(self.index);
+        self.pool.returned.notify_one();
+    }
+}
