@@ -26,29 +26,36 @@ pub type Shutdown = watch::Receiver<bool>;
 
 pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
     let config = Arc::new(config);
-    let directory = {
+    // Opening (checks, migrations), the first admin (argon2) and the
+    // certificate (file writes) all block: one trip to a blocking thread.
+    let (directory, bootstrap_password, material) = {
         let data = data.to_path_buf();
         let config = config.clone();
-        // Opening checks and migrates the store: blocking work.
-        tokio::task::spawn_blocking(move || open_directory(&data, &config))
-            .await
-            .map_err(|e| CliError::Usage(format!("opening the store failed: {e}")))??
+        tokio::task::spawn_blocking(move || -> Result<_, CliError> {
+            let directory = open_directory(&data, &config)?;
+            let password = directory.bootstrap()?;
+            let material = tls::load_or_generate(&config.tls, &data)?;
+            Ok((directory, password, material))
+        })
+        .await
+        .map_err(|e| CliError::Usage(format!("starting failed: {e}")))??
     };
-    if let Some(password) = directory.bootstrap()? {
+    if let Some(password) = bootstrap_password {
         // Printed once, on standard output, never logged.
         println!(
             "Created the super admin `{BOOTSTRAP_ADMIN}` with the password: {password}\n\
              It is shown only now. Change it with: dirgate user set-password {BOOTSTRAP_ADMIN} --password-stdin"
         );
     }
-    let material = tls::load_or_generate(&config.tls, data)?;
+    let fingerprint = material.fingerprint_sha256();
     if material.generated {
         info!(
             cert = %material.cert_path.display(),
+            sha256 = %fingerprint,
             "generated a self-signed certificate; configure [tls] cert_file and key_file to use your own"
         );
     } else {
-        info!(cert = %material.cert_path.display(), "using TLS certificate");
+        info!(cert = %material.cert_path.display(), sha256 = %fingerprint, "using TLS certificate");
     }
     let store_threads = config.store.readers + 1;
     let service = Service::new(directory, store_threads, config.workers.password_threads());
@@ -56,11 +63,14 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
     let (stop, shutdown) = watch::channel(false);
     let mut tasks = JoinSet::new();
 
-    let ldap_face = Arc::new(ldap::LdapFace::new(
-        service.clone(),
-        config.clone(),
-        tls::server_config(&material, &[])?,
-    ));
+    let ldap_face = Arc::new(
+        ldap::LdapFace::new(
+            service.clone(),
+            config.clone(),
+            tls::server_config(&material, &[])?,
+        )
+        .map_err(|e| CliError::Usage(format!("directory.base_dn: {e}")))?,
+    );
     if let Some(addr) = config.ldap.listen.addr() {
         let listener = bind(addr).await?;
         info!(addr = %local(&listener), "ldap listening (StartTLS available)");

@@ -17,8 +17,7 @@ fn main() -> ExitCode {
     init_logging(&config);
     let result = match args.command {
         Command::Serve => run_daemon(&args.global, config),
-        Command::Token(cmd) => cli::run_token(&args.global, &config, cmd),
-        Command::User(cmd) => cli::run_user(&args.global, &config, cmd),
+        command => cli::run(&args.global, &config, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

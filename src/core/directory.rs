@@ -15,7 +15,9 @@ use crate::core::model::{
     TokenInfo,
 };
 use crate::core::password::{PasswordHasher, PreparedPassword};
+use crate::core::query::{AccountField, Filter, NodeField, Related, Slice};
 use crate::core::random;
+use crate::core::totp;
 use crate::core::validate::{self, PasswordPolicy};
 use crate::store::{AccountUpdate, NewAccountRow, NewNodeRow, Page, Store, Visibility};
 
@@ -137,9 +139,10 @@ pub struct NewNode {
     pub external_id: Option<String>,
 }
 
-/// Why an authentication failed. Faces answer all but `ResetPending` and
-/// `SecondFactorRequired` identically, so that a failure tells an attacker
-/// nothing about which accounts exist or what state they are in.
+/// Why an authentication failed. Faces answer every variant with the same
+/// failure code; only the variants after a right password (`ResetPending`,
+/// and the second-factor ones) carry a message that tells more, so a failure
+/// tells an attacker nothing about which accounts exist or their state.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("invalid credentials")]
@@ -148,17 +151,51 @@ pub enum AuthError {
     #[error("a password reset was requested for this account: set a new password first")]
     ResetPending,
     /// The password was right, but the account's method needs a code too.
-    #[error("a second factor is required ({})", .0.display_name())]
+    #[error("{}", second_factor_hint(*.0))]
     SecondFactorRequired(AuthMethod),
+    /// The password was right; the code was wrong, expired or already used.
+    #[error("the one-time code is invalid, expired or already used")]
+    InvalidCode,
+    /// The method needs an authenticator app that was never enrolled.
+    #[error("no authenticator app is enrolled for this account: ask an administrator")]
+    NotEnrolled,
+    /// Email and SMS codes need a delivery channel this server lacks.
+    #[error("{} codes are not configured on this server", channel_name(*.0))]
+    ChannelNotConfigured(AuthMethod),
     #[error(transparent)]
     Core(#[from] CoreError),
 }
 
+fn second_factor_hint(method: AuthMethod) -> String {
+    match method {
+        AuthMethod::TwoFactorApp => "a one-time code is required: append the 6-digit code from your authenticator app to your password (optionally after a ;)".into(),
+        other => format!(
+            "a one-time code is required ({}): append it to your password",
+            other.display_name()
+        ),
+    }
+}
+
+fn channel_name(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::TwoFactorSms | AuthMethod::TwoFactorSmsEveryTime => "SMS",
+        _ => "email",
+    }
+}
+
 /// What the first, store-side step of an authentication found: the account
-/// (if any) and its password hash. Opaque to the faces.
+/// (if any) and its secrets. Opaque to the faces.
 pub struct AuthAttempt {
     account: Option<Account>,
     password_hash: Option<String>,
+    totp_secret: Option<Vec<u8>>,
+}
+
+/// What the password step established: whether the password was right, and
+/// the one-time code that came with it, if any.
+pub struct PasswordVerdict {
+    password_ok: bool,
+    code: Option<String>,
 }
 
 /// Hex-free bearer token prefix, so a leaked token is recognisable in a scan.
@@ -666,26 +703,55 @@ impl Directory {
 
     // --- authentication ----------------------------------------------------
 
-    /// Step one (store pool): find the account and its hash.
+    /// Step one (store pool): find the account and its secrets.
     pub fn begin_authentication(&self, user_name: &str) -> CoreResult<AuthAttempt> {
         let account = if validate::user_name(user_name).is_ok() {
             self.store.account_by_user_name(user_name)?
         } else {
             None
         };
-        let password_hash = match &account {
-            Some(a) => self.store.credentials(a.id)?.and_then(|c| c.password_hash),
+        let credentials = match &account {
+            Some(a) => self.store.credentials(a.id)?,
             None => None,
+        };
+        let (password_hash, totp_secret) = match credentials {
+            Some(c) => (c.password_hash, c.totp_secret),
+            None => (None, None),
         };
         Ok(AuthAttempt {
             account,
             password_hash,
+            totp_secret,
         })
     }
 
-    /// Step two (password pool): verify the password. Costs one argon2
-    /// verification whether or not the account exists.
-    pub fn check_password(&self, attempt: &AuthAttempt, password: &str) -> bool {
+    /// Step two (password pool): check the credential, which for a
+    /// two-factor account may be the password followed by a code. A
+    /// password that itself ends in digits still works: when the split
+    /// reading fails, the whole credential is tried as the password.
+    pub fn check_credential(&self, attempt: &AuthAttempt, credential: &str) -> PasswordVerdict {
+        let two_factor = attempt
+            .account
+            .as_ref()
+            .is_some_and(|a| a.auth_method.is_two_factor());
+        if two_factor {
+            if let Some((password, code)) = totp::split_credential(credential) {
+                if self.verify(attempt, password) {
+                    return PasswordVerdict {
+                        password_ok: true,
+                        code: Some(code.to_owned()),
+                    };
+                }
+            }
+        }
+        PasswordVerdict {
+            password_ok: self.verify(attempt, credential),
+            code: None,
+        }
+    }
+
+    /// One argon2 verification whether or not the account exists.
+    fn verify(&self, attempt: &AuthAttempt, password: &str) -> bool {
         match &attempt.password_hash {
             Some(phc) => self.hasher.verify(password, phc),
             None => {
@@ -695,33 +761,126 @@ impl Directory {
         }
     }
 
-    /// Step three: the verdict. Only after the right password does an
-    /// answer say anything about the account's state.
+    /// Step three (store pool): the verdict. Only after the right password
+    /// does an answer say anything about the account's state.
     pub fn finish_authentication(
         &self,
         attempt: AuthAttempt,
-        password_ok: bool,
+        verdict: PasswordVerdict,
     ) -> Result<Account, AuthError> {
         let Some(account) = attempt.account else {
             return Err(AuthError::InvalidCredentials);
         };
-        if !password_ok || account.status != Status::Active || account.archived {
+        if !verdict.password_ok || account.status != Status::Active || account.archived {
             return Err(AuthError::InvalidCredentials);
         }
         if account.reset_pending {
             return Err(AuthError::ResetPending);
         }
-        if account.auth_method.is_two_factor() {
-            return Err(AuthError::SecondFactorRequired(account.auth_method));
+        match account.auth_method {
+            AuthMethod::Password => Ok(account),
+            AuthMethod::TwoFactorApp => {
+                let secret = attempt.totp_secret.ok_or(AuthError::NotEnrolled)?;
+                let code = verdict
+                    .code
+                    .ok_or(AuthError::SecondFactorRequired(account.auth_method))?;
+                let step = totp::matching_step(&secret, &code, Timestamp::now().as_second())
+                    .ok_or(AuthError::InvalidCode)?;
+                // A code is good once: the step is recorded atomically and a
+                // second bind with the same (or an older) code is refused.
+                if self
+                    .store
+                    .use_totp_step(account.id, step)
+                    .map_err(CoreError::from)?
+                {
+                    Ok(account)
+                } else {
+                    Err(AuthError::InvalidCode)
+                }
+            }
+            // Email and SMS codes need a delivery channel (a later issue
+            // builds the outbox, SMTP and SMS gateway).
+            other => Err(AuthError::ChannelNotConfigured(other)),
         }
-        Ok(account)
     }
 
     /// All three steps in one thread: for the command line and tests.
-    pub fn authenticate(&self, user_name: &str, password: &str) -> Result<Account, AuthError> {
+    pub fn authenticate(&self, user_name: &str, credential: &str) -> Result<Account, AuthError> {
         let attempt = self.begin_authentication(user_name)?;
-        let ok = self.check_password(&attempt, password);
-        self.finish_authentication(attempt, ok)
+        let verdict = self.check_credential(&attempt, credential);
+        self.finish_authentication(attempt, verdict)
+    }
+
+    /// Sets or removes the authenticator-app secret of an account: one's
+    /// own (enrolment is self-service) or one's sub-user's.
+    pub fn set_totp_secret(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        secret: Option<Vec<u8>>,
+    ) -> CoreResult<()> {
+        let target = self.account(actor, id)?;
+        if actor.id() != Some(target.id) {
+            self.rules().may_manage_account(actor, &target)?;
+        }
+        let update = AccountUpdate {
+            totp_secret: Some(secret),
+            ..AccountUpdate::default()
+        };
+        self.store
+            .update_account(target.id, &update, None, Timestamp::now())?;
+        Ok(())
+    }
+
+    // --- searching ---------------------------------------------------------
+
+    /// Accounts matching `filter` among those the actor may see.
+    pub fn search_accounts(
+        &self,
+        actor: &Actor,
+        filter: &Filter<AccountField>,
+        slice: Slice,
+    ) -> CoreResult<Vec<Account>> {
+        Ok(self
+            .store
+            .search_accounts(self.visibility(actor), false, filter, slice)?)
+    }
+
+    pub fn count_accounts(&self, actor: &Actor, filter: &Filter<AccountField>) -> CoreResult<u64> {
+        Ok(self
+            .store
+            .count_matching_accounts(self.visibility(actor), false, filter)?)
+    }
+
+    /// Nodes matching `filter` among those the actor may see.
+    pub fn search_nodes(
+        &self,
+        actor: &Actor,
+        filter: &Filter<NodeField>,
+        slice: Slice,
+    ) -> CoreResult<Vec<Node>> {
+        Ok(self
+            .store
+            .search_nodes(self.visibility(actor), filter, slice)?)
+    }
+
+    pub fn count_nodes(&self, actor: &Actor, filter: &Filter<NodeField>) -> CoreResult<u64> {
+        Ok(self
+            .store
+            .count_matching_nodes(self.visibility(actor), filter)?)
+    }
+
+    /// Names and memberships for showing these entries, limited to what
+    /// the actor may see.
+    pub fn related(
+        &self,
+        actor: &Actor,
+        accounts: &[&Account],
+        nodes: &[&Node],
+    ) -> CoreResult<Related> {
+        Ok(self
+            .store
+            .related(self.visibility(actor), accounts, nodes)?)
     }
 
     // --- bearer tokens -----------------------------------------------------

@@ -7,8 +7,10 @@ pub mod directory;
 pub mod error;
 pub mod model;
 pub mod password;
+pub mod query;
 pub mod random;
 pub mod service;
+pub mod totp;
 pub mod validate;
 
 pub use access::Actor;

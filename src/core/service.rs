@@ -85,23 +85,27 @@ impl Service {
             .await?
     }
 
-    /// A password authentication, each step on its own pool.
+    /// An authentication (password, or password and code), each step on
+    /// its own pool: lookups on the store pool, argon2 on the password pool.
     pub async fn authenticate(
         &self,
         user_name: String,
-        password: String,
+        credential: String,
     ) -> Result<Account, AuthError> {
         let attempt = self
             .run(move |d| d.begin_authentication(&user_name))
             .await?;
         let directory = self.directory.clone();
-        let (attempt, ok) = self
+        let (attempt, verdict) = self
             .password_pool
             .run(move || {
-                let ok = directory.check_password(&attempt, &password);
-                (attempt, ok)
+                let verdict = directory.check_credential(&attempt, &credential);
+                (attempt, verdict)
             })
             .await?;
-        self.directory.finish_authentication(attempt, ok)
+        let directory = self.directory.clone();
+        self.store_pool
+            .run(move || directory.finish_authentication(attempt, verdict))
+            .await?
     }
 }

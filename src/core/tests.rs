@@ -657,8 +657,40 @@ fn authentication_refuses_every_unusable_state() {
         .unwrap();
     assert!(matches!(
         d.authenticate("tech", PW),
+        Err(AuthError::NotEnrolled)
+    ));
+    let secret = crate::core::totp::new_secret();
+    d.set_totp_secret(&Actor::System, w.accounts["tech"], Some(secret.clone()))
+        .unwrap();
+    assert!(matches!(
+        d.authenticate("tech", PW),
         Err(AuthError::SecondFactorRequired(AuthMethod::TwoFactorApp))
     ));
+    let step = crate::core::totp::step_of(jiff::Timestamp::now().as_second());
+    let code = crate::core::totp::code_at_step(&secret, step);
+    assert!(d.authenticate("tech", &format!("{PW};{code}")).is_ok());
+    // Once only.
+    assert!(matches!(
+        d.authenticate("tech", &format!("{PW};{code}")),
+        Err(AuthError::InvalidCode)
+    ));
+    // A wrong password with a good code is just invalid credentials.
+    let code = crate::core::totp::code_at_step(&secret, step + 1);
+    assert!(matches!(
+        d.authenticate("tech", &format!("Wrong7Horse;{code}")),
+        Err(AuthError::InvalidCredentials)
+    ));
+    // Email and SMS methods fail clearly until a channel is configured.
+    let change = AccountChange {
+        email: Some(Some("t@example.com".into())),
+        auth_method: Some(AuthMethod::TwoFactorEmail),
+        ..Default::default()
+    };
+    d.update_account(&Actor::System, w.accounts["tech"], change, None)
+        .unwrap();
+    let err = d.authenticate("tech", PW).unwrap_err();
+    assert!(matches!(err, AuthError::ChannelNotConfigured(_)), "{err}");
+    assert!(err.to_string().contains("not configured"), "{err}");
 }
 
 #[test]

@@ -1,9 +1,18 @@
 //! The LDAP face. `listener` accepts connections and applies the limits,
 //! `connection` moves messages on one connection (TLS, StartTLS, idle
-//! timeout), `session` turns each request into core calls and answers.
+//! timeout), `session` turns each request into core calls and answers,
+//! `search` runs searches. The translations it uses are pure functions:
+//! `dn` (names and the tree's layout), `filter` (RFC 4515 filters to the
+//! core's query language), `entry` (accounts and groups as entries),
+//! `schema` (the subschema entry and the root DSE).
 
 mod connection;
+pub mod dn;
+pub mod entry;
+pub mod filter;
 mod listener;
+pub mod schema;
+mod search;
 mod session;
 
 use std::sync::Arc;
@@ -27,14 +36,21 @@ pub struct LdapFace {
     pub service: Service,
     pub config: Arc<Config>,
     pub tls: tokio_rustls::TlsAcceptor,
+    pub layout: dn::Layout,
 }
 
 impl LdapFace {
-    pub fn new(service: Service, config: Arc<Config>, tls: Arc<rustls::ServerConfig>) -> Self {
-        LdapFace {
+    pub fn new(
+        service: Service,
+        config: Arc<Config>,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> Result<Self, dn::DnError> {
+        let layout = dn::Layout::new(&config.directory.base_dn)?;
+        Ok(LdapFace {
             service,
             config,
             tls: tokio_rustls::TlsAcceptor::from(tls),
-        }
+            layout,
+        })
     }
 }

@@ -1,16 +1,30 @@
-//! The LDAP protocol state of one connection: who is bound, and the answer
-//! to each request. It translates; every decision is the core's.
+//! The LDAP protocol state of one connection (who is bound, open paged
+//! searches) and the answer to each request. It translates: every decision
+//! about accounts and access is the core's. Searches live in `search.rs`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ldap3_proto::proto::{LdapExtendedResponse, LdapMsg, LdapOp, LdapResult, LdapResultCode};
+use ldap3_proto::control::LdapControl;
+use ldap3_proto::proto::{
+    LdapBindCred, LdapBindRequest, LdapBindResponse, LdapCompareRequest, LdapExtendedRequest,
+    LdapExtendedResponse, LdapMsg, LdapOp, LdapPasswordModifyRequest, LdapPasswordModifyResponse,
+    LdapResult, LdapResultCode, OID_PASSWORD_MODIFY, OID_WHOAMI,
+};
+use tracing::{debug, info};
 
+use super::dn::Target;
+use super::entry::{self, Selection};
+use super::search::Paged;
 use super::LdapFace;
-use crate::core::Actor;
+use crate::core::{Actor, AuthError, CoreError};
 
 /// RFC 4511 section 4.14: StartTLS.
 pub const OID_STARTTLS: &str = "1.3.6.1.4.1.1466.20037";
+
+/// The directory is provisioned over SCIM; LDAP only reads (and changes
+/// passwords through the Password Modify operation).
+const READ_ONLY: &str = "read-only directory: provision over SCIM";
 
 /// What the connection should do after a request.
 pub enum Action {
@@ -20,13 +34,70 @@ pub enum Action {
     Close,
 }
 
+/// An LDAP result to send instead of the operation's success.
+#[derive(Debug)]
+pub struct LdapError {
+    pub code: LdapResultCode,
+    pub message: String,
+    pub matched: String,
+}
+
+impl LdapError {
+    pub fn new(code: LdapResultCode, message: impl Into<String>) -> Self {
+        LdapError {
+            code,
+            message: message.into(),
+            matched: String::new(),
+        }
+    }
+
+    /// The core's verdicts in LDAP's words.
+    pub fn from_core(e: CoreError) -> Self {
+        use LdapResultCode as C;
+        let code = match &e {
+            CoreError::NotFound(_) => C::NoSuchObject,
+            CoreError::Forbidden(_) => C::InsufficentAccessRights,
+            CoreError::PasswordPolicy(_) => C::ConstraintViolation,
+            CoreError::InvalidUserName { .. }
+            | CoreError::InvalidTimeZone(_)
+            | CoreError::InvalidValue { .. }
+            | CoreError::UnknownValue(_)
+            | CoreError::UnknownRole(_)
+            | CoreError::InvalidTree(_) => C::ConstraintViolation,
+            CoreError::Conflict(_) => C::EntryAlreadyExists,
+            CoreError::VersionMismatch(_) => C::Busy,
+            CoreError::AccountUnusable(_) | CoreError::InvalidToken => C::InvalidCredentials,
+            CoreError::ShuttingDown => C::Unavailable,
+            CoreError::Hashing(_) | CoreError::Store(_) => C::OperationsError,
+        };
+        let message = match code {
+            // Internal detail stays in the server's log.
+            C::OperationsError => {
+                tracing::error!(error = %e, "ldap operation failed");
+                "internal error; see the server log".to_owned()
+            }
+            _ => e.to_string(),
+        };
+        LdapError::new(code, message)
+    }
+}
+
+pub fn ldap_result(code: LdapResultCode, message: &str) -> LdapResult {
+    LdapResult {
+        code,
+        matcheddn: String::new(),
+        message: message.to_owned(),
+        referral: Vec::new(),
+    }
+}
+
 pub struct Session {
-    #[allow(dead_code)]
-    face: Arc<LdapFace>,
+    pub(super) face: Arc<LdapFace>,
     peer: SocketAddr,
     secure: bool,
-    #[allow(dead_code)]
-    bound: Option<Actor>,
+    pub(super) bound: Option<Actor>,
+    bound_dn: String,
+    pub(super) paged: Paged,
 }
 
 impl Session {
@@ -36,6 +107,8 @@ impl Session {
             peer,
             secure,
             bound: None,
+            bound_dn: String::new(),
+            paged: Paged::new(),
         }
     }
 
@@ -48,22 +121,57 @@ impl Session {
     }
 
     pub async fn handle(&mut self, msg: LdapMsg) -> Action {
-        match msg.op {
+        let LdapMsg { msgid, op, ctrl } = msg;
+        if let Some(oid) = unsupported_critical(&ctrl) {
+            return Action::Reply(vec![error_reply(
+                msgid,
+                &op,
+                LdapError::new(
+                    LdapResultCode::UnavailableCriticalExtension,
+                    format!("the critical control {oid} is not supported"),
+                ),
+            )]);
+        }
+        match op {
             LdapOp::UnbindRequest => Action::Close,
+            LdapOp::BindRequest(req) => Action::Reply(vec![self.bind(msgid, req).await]),
+            LdapOp::SearchRequest(req) => Action::Reply(self.search(msgid, req, &ctrl).await),
+            LdapOp::CompareRequest(req) => Action::Reply(vec![self.compare(msgid, req).await]),
             LdapOp::ExtendedRequest(req) if req.name == OID_STARTTLS => {
                 if self.secure {
                     Action::Reply(vec![self.starttls_answer(
-                        msg.msgid,
+                        msgid,
                         LdapResultCode::OperationsError,
                         "TLS is already established",
                     )])
                 } else {
-                    Action::StartTls(msg.msgid)
+                    Action::StartTls(msgid)
                 }
             }
-            // Requests with no answer of their own.
+            LdapOp::ExtendedRequest(req) => Action::Reply(vec![self.extended(msgid, req).await]),
+            // Operations are answered in order, so by the time an abandon
+            // arrives its target is done; abandon has no answer of its own.
             LdapOp::AbandonRequest(_) => Action::Reply(Vec::new()),
-            _ => Action::Reply(vec![unwilling(msg.msgid, &msg.op)]),
+            op @ (LdapOp::AddRequest(_)
+            | LdapOp::ModifyRequest(_)
+            | LdapOp::DelRequest(_)
+            | LdapOp::ModifyDNRequest(_)) => Action::Reply(vec![error_reply(
+                msgid,
+                &op,
+                LdapError::new(LdapResultCode::UnwillingToPerform, READ_ONLY),
+            )]),
+            // A response or other server-only message from a client.
+            op => {
+                debug!(peer = %self.peer, "unexpected LDAP operation from a client");
+                Action::Reply(vec![error_reply(
+                    msgid,
+                    &op,
+                    LdapError::new(
+                        LdapResultCode::ProtocolError,
+                        "not a request a client may send",
+                    ),
+                )])
+            }
         }
     }
 
@@ -71,31 +179,373 @@ impl Session {
         LdapMsg::new(
             msgid,
             LdapOp::ExtendedResponse(LdapExtendedResponse {
-                res: result(code, message),
+                res: ldap_result(code, message),
                 name: Some(OID_STARTTLS.to_owned()),
                 value: None,
             }),
         )
     }
-}
 
-fn result(code: LdapResultCode, message: &str) -> LdapResult {
-    LdapResult {
-        code,
-        matcheddn: String::new(),
-        message: message.to_owned(),
-        referral: Vec::new(),
+    /// Simple binds over cleartext from another machine would expose the
+    /// password on the wire: refused unless configured otherwise.
+    fn cleartext_refused(&self) -> bool {
+        !self.secure && !self.peer.ip().is_loopback() && !self.face.config.ldap.allow_insecure_bind
+    }
+
+    async fn bind(&mut self, msgid: i32, req: LdapBindRequest) -> LdapMsg {
+        // RFC 4513 section 4.2.1: a bind attempt leaves the session
+        // anonymous until it succeeds; paged searches belong to the old
+        // identity and end with it.
+        self.bound = None;
+        self.bound_dn.clear();
+        self.paged.clear();
+        let reply = |code, message: &str| {
+            LdapMsg::new(
+                msgid,
+                LdapOp::BindResponse(LdapBindResponse {
+                    res: ldap_result(code, message),
+                    saslcreds: None,
+                }),
+            )
+        };
+        if req.version != 3 {
+            return reply(
+                LdapResultCode::ProtocolError,
+                "only LDAP version 3 is supported",
+            );
+        }
+        let password = match req.cred {
+            LdapBindCred::Simple(pw) => pw,
+            _ => {
+                return reply(
+                    LdapResultCode::AuthMethodNotSupported,
+                    "only simple binds are supported (use TLS)",
+                )
+            }
+        };
+        if req.dn.is_empty() && password.is_empty() {
+            return reply(LdapResultCode::Success, "");
+        }
+        if password.is_empty() {
+            // RFC 4513 section 5.1.2: an "unauthenticated" bind would look
+            // like success to careless applications.
+            return reply(
+                LdapResultCode::UnwillingToPerform,
+                "unauthenticated binds (a name without a password) are refused",
+            );
+        }
+        if self.cleartext_refused() {
+            return reply(
+                LdapResultCode::ConfidentialityRequired,
+                "a password bind needs TLS: use LDAPS or StartTLS",
+            );
+        }
+        let Some(user_name) = self.bind_name(&req.dn) else {
+            return reply(LdapResultCode::InvalidCredentials, "");
+        };
+        match self
+            .face
+            .service
+            .authenticate(user_name.clone(), password)
+            .await
+        {
+            Ok(account) => {
+                info!(peer = %self.peer, user = %account.user_name, "ldap bind");
+                self.bound_dn = self.face.layout.person_dn(&account.user_name);
+                self.bound = Some(Actor::Account(Box::new(account)));
+                reply(LdapResultCode::Success, "")
+            }
+            Err(AuthError::Core(e)) => {
+                let e = LdapError::from_core(e);
+                reply(e.code, &e.message)
+            }
+            Err(e) => {
+                info!(peer = %self.peer, user = %user_name, reason = %e, "ldap bind refused");
+                match e {
+                    // Nothing that helps a guesser: no hint at all.
+                    AuthError::InvalidCredentials => reply(LdapResultCode::InvalidCredentials, ""),
+                    // The rest follow a right password: say what to do.
+                    other => reply(LdapResultCode::InvalidCredentials, &other.to_string()),
+                }
+            }
+        }
+    }
+
+    /// The user name a bind DN names: `uid=NAME,ou=people,BASE` or a bare
+    /// user name (what many applications' "login attribute" settings send).
+    fn bind_name(&self, dn: &str) -> Option<String> {
+        if !dn.contains('=') {
+            return Some(dn.trim().to_owned());
+        }
+        match self.face.layout.classify(dn) {
+            Ok(Target::Person(name)) => Some(name),
+            _ => None,
+        }
+    }
+
+    async fn compare(&mut self, msgid: i32, req: LdapCompareRequest) -> LdapMsg {
+        let reply = |res: LdapResult| LdapMsg::new(msgid, LdapOp::CompareResult(res));
+        match self.compare_inner(req).await {
+            Ok(true) => reply(ldap_result(LdapResultCode::CompareTrue, "")),
+            Ok(false) => reply(ldap_result(LdapResultCode::CompareFalse, "")),
+            Err(e) => reply(LdapResult {
+                code: e.code,
+                matcheddn: e.matched,
+                message: e.message,
+                referral: Vec::new(),
+            }),
+        }
+    }
+
+    async fn compare_inner(&mut self, req: LdapCompareRequest) -> Result<bool, LdapError> {
+        if req.atype.eq_ignore_ascii_case("userPassword") {
+            // A compare on a password is a password-guessing oracle.
+            return Err(LdapError::new(
+                LdapResultCode::InsufficentAccessRights,
+                "passwords cannot be compared; bind instead",
+            ));
+        }
+        let target = self.face.layout.classify(&req.dn).map_err(|e| {
+            LdapError::new(LdapResultCode::InvalidDNSyntax, format!("invalid DN: {e}"))
+        })?;
+        let all = Selection::all();
+        let entry = match &target {
+            Target::Person(name) => {
+                let actor = self.actor()?;
+                let name = name.clone();
+                let (account, related) = self
+                    .face
+                    .service
+                    .run(move |d| {
+                        let a = d.account_by_user_name(&actor, &name)?;
+                        let r = d.related(&actor, &[&a], &[])?;
+                        Ok((a, r))
+                    })
+                    .await
+                    .map_err(LdapError::from_core)?;
+                entry::person_entry(&account, &related, &self.face.layout, &all)
+            }
+            Target::Group(name) => {
+                let actor = self.actor()?;
+                let name = name.clone();
+                let (node, related) = self
+                    .face
+                    .service
+                    .run(move |d| {
+                        let n = d.node_by_name(&actor, &name)?;
+                        let r = d.related(&actor, &[], &[&n])?;
+                        Ok((n, r))
+                    })
+                    .await
+                    .map_err(LdapError::from_core)?;
+                entry::group_entry(&node, &related, &self.face.layout, &all)
+            }
+            Target::Base | Target::People | Target::Groups => {
+                self.actor()?;
+                match target {
+                    Target::Base => entry::base_entry(&self.face.layout, &all),
+                    Target::People => entry::people_ou_entry(&self.face.layout, &all),
+                    _ => entry::groups_ou_entry(&self.face.layout, &all),
+                }
+            }
+            _ => {
+                return Err(LdapError::new(
+                    LdapResultCode::NoSuchObject,
+                    "no such entry",
+                ));
+            }
+        };
+        let attribute = entry
+            .attributes
+            .iter()
+            .find(|a| a.atype.eq_ignore_ascii_case(&req.atype))
+            .ok_or_else(|| {
+                LdapError::new(
+                    LdapResultCode::NoSuchAttribute,
+                    format!("the entry has no {}", req.atype),
+                )
+            })?;
+        let wanted = String::from_utf8_lossy(&req.val).to_lowercase();
+        Ok(attribute
+            .vals
+            .iter()
+            .any(|v| String::from_utf8_lossy(v).to_lowercase() == wanted))
+    }
+
+    async fn extended(&mut self, msgid: i32, req: LdapExtendedRequest) -> LdapMsg {
+        let reply = |res: LdapResult, value: Option<Vec<u8>>| {
+            LdapMsg::new(
+                msgid,
+                LdapOp::ExtendedResponse(LdapExtendedResponse {
+                    res,
+                    name: None,
+                    value,
+                }),
+            )
+        };
+        match req.name.as_str() {
+            OID_WHOAMI => {
+                // RFC 4532: "dn:<DN>" when bound, empty when anonymous.
+                let value = if self.bound.is_some() {
+                    format!("dn:{}", self.bound_dn)
+                } else {
+                    String::new()
+                };
+                reply(
+                    ldap_result(LdapResultCode::Success, ""),
+                    Some(value.into_bytes()),
+                )
+            }
+            OID_PASSWORD_MODIFY => match self.password_modify(&req).await {
+                Ok(generated) => match generated {
+                    // RFC 3062: a value only when the server chose the password.
+                    Some(password) => LdapMsg::new(
+                        msgid,
+                        LdapOp::ExtendedResponse(
+                            LdapPasswordModifyResponse {
+                                res: ldap_result(LdapResultCode::Success, ""),
+                                gen_password: Some(password),
+                            }
+                            .into(),
+                        ),
+                    ),
+                    None => reply(ldap_result(LdapResultCode::Success, ""), None),
+                },
+                Err(e) => reply(ldap_result(e.code, &e.message), None),
+            },
+            other => reply(
+                // RFC 4511 section 4.12: an unknown extended operation is a
+                // protocolError.
+                ldap_result(
+                    LdapResultCode::ProtocolError,
+                    &format!("the extended operation {other} is not supported"),
+                ),
+                None,
+            ),
+        }
+    }
+
+    /// RFC 3062: changes one's own password, or (for a manager) that of an
+    /// account in its branch. Returns the password the server generated
+    /// when none was given.
+    async fn password_modify(
+        &mut self,
+        req: &LdapExtendedRequest,
+    ) -> Result<Option<String>, LdapError> {
+        // RFC 3062 lets the request value be absent altogether (change my
+        // own password to one the server generates); ldap3_proto's parser
+        // insists on a value, so that case is ours.
+        let request = match &req.value {
+            None => LdapPasswordModifyRequest {
+                user_identity: None,
+                old_password: None,
+                new_password: None,
+            },
+            Some(_) => LdapPasswordModifyRequest::try_from(req).map_err(|_| {
+                LdapError::new(
+                    LdapResultCode::ProtocolError,
+                    "malformed Password Modify request",
+                )
+            })?,
+        };
+        if self.cleartext_refused() {
+            return Err(LdapError::new(
+                LdapResultCode::ConfidentialityRequired,
+                "changing a password needs TLS: use LDAPS or StartTLS",
+            ));
+        }
+        let actor = self.actor().map_err(|_| {
+            LdapError::new(
+                LdapResultCode::InsufficentAccessRights,
+                "bind first to change a password",
+            )
+        })?;
+        let Some(me) = actor.account().map(|a| a.user_name.clone()) else {
+            return Err(LdapError::new(
+                LdapResultCode::InsufficentAccessRights,
+                "bind first",
+            ));
+        };
+        let target = match request.user_identity.as_deref() {
+            None | Some("") => me.clone(),
+            Some(identity) => self
+                .bind_name(identity)
+                .ok_or_else(|| LdapError::new(LdapResultCode::NoSuchObject, "no such entry"))?,
+        };
+        if let Some(old) = request.old_password {
+            // Checked as a bind would be, so the old password must be right.
+            // SecondFactorRequired also proves the password: it follows a
+            // right one only.
+            match self.face.service.authenticate(target.clone(), old).await {
+                Ok(_) | Err(AuthError::SecondFactorRequired(_)) => {}
+                Err(_) => {
+                    return Err(LdapError::new(
+                        LdapResultCode::InvalidCredentials,
+                        "the old password is wrong",
+                    ))
+                }
+            }
+        }
+        let (new_password, generated) = match request.new_password {
+            Some(p) => (p, false),
+            None => (self.face.service.directory().generate_password(), true),
+        };
+        let prepared = self
+            .face
+            .service
+            .prepare_password(new_password.clone())
+            .await
+            .map_err(LdapError::from_core)?;
+        let who = actor.clone();
+        let changed = target.clone();
+        self.face
+            .service
+            .run(move |d| {
+                let account = d.account_by_user_name(&who, &changed)?;
+                d.set_password(&who, account.id, prepared)
+            })
+            .await
+            .map_err(LdapError::from_core)?;
+        info!(peer = %self.peer, user = %me, target = %target, "ldap password changed");
+        Ok(generated.then_some(new_password))
     }
 }
 
-/// The answer of the right kind for a request the face does not serve yet.
-fn unwilling(msgid: i32, op: &LdapOp) -> LdapMsg {
-    let res = result(
-        LdapResultCode::UnwillingToPerform,
-        "this operation is not served yet",
-    );
+/// The first critical control this gateway does not act on. Paged results
+/// is served; ManageDsaIT is honoured trivially (there are no referrals).
+/// ldap3_proto drops the criticality of a sort request, so sorting is
+/// treated as non-critical and ignored (RFC 2891 allows unsorted results).
+fn unsupported_critical(controls: &[LdapControl]) -> Option<String> {
+    controls.iter().find_map(|c| match c {
+        LdapControl::SimplePagedResults { .. } | LdapControl::ManageDsaIT { .. } => None,
+        LdapControl::Unknown {
+            oid, criticality, ..
+        } if *criticality => Some(oid.clone()),
+        LdapControl::SyncRequest { criticality, .. } if *criticality => {
+            Some("1.3.6.1.4.1.4203.1.9.1.1 (content synchronisation)".into())
+        }
+        LdapControl::SearchOptions { criticality, .. }
+        | LdapControl::ShowDeleted { criticality }
+        | LdapControl::SdFlags { criticality, .. }
+        | LdapControl::ExtendedDn { criticality, .. }
+            if *criticality =>
+        {
+            Some("an Active Directory control".into())
+        }
+        _ => None,
+    })
+}
+
+/// The error answer of the right kind for a request.
+fn error_reply(msgid: i32, op: &LdapOp, e: LdapError) -> LdapMsg {
+    let res = LdapResult {
+        code: e.code,
+        matcheddn: e.matched,
+        message: e.message,
+        referral: Vec::new(),
+    };
     let op = match op {
-        LdapOp::BindRequest(_) => LdapOp::BindResponse(ldap3_proto::proto::LdapBindResponse {
+        LdapOp::BindRequest(_) => LdapOp::BindResponse(LdapBindResponse {
             res,
             saslcreds: None,
         }),

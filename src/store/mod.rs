@@ -14,6 +14,7 @@ use crate::core::model::{
     Account, AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeId, NodeKind, Status,
     TokenInfo,
 };
+use crate::core::query::{AccountField, Filter, NodeField, Related, Slice};
 
 pub use sqlite::SqliteStore;
 
@@ -205,13 +206,55 @@ pub trait Store: Send + Sync + 'static {
         page: Page,
     ) -> StoreResult<Vec<Account>>;
     fn count_accounts(&self, visibility: Visibility, include_archived: bool) -> StoreResult<u64>;
+    /// Records TOTP time step `step` as used by `account`, but only if it is
+    /// later than every step accepted before; false means a replay. One
+    /// atomic statement, so two binds racing with one code cannot both win.
+    fn use_totp_step(&self, account: AccountId, step: i64) -> StoreResult<bool>;
     /// Whether account `id` lies within `visibility`.
     fn account_visible(&self, visibility: Visibility, id: AccountId) -> StoreResult<bool>;
     /// Whether `target` is below `manager` in the sub-user hierarchy (a
     /// sub-user, a sub-user's sub-user, and so on; not `manager` itself).
     fn in_branch(&self, manager: AccountId, target: AccountId) -> StoreResult<bool>;
 
+    /// Accounts matching `filter` within `visibility` (archived ones only
+    /// with `include_archived`), in row-id order, one `slice` of them.
+    fn search_accounts(
+        &self,
+        visibility: Visibility,
+        include_archived: bool,
+        filter: &Filter<AccountField>,
+        slice: Slice,
+    ) -> StoreResult<Vec<Account>>;
+    fn count_matching_accounts(
+        &self,
+        visibility: Visibility,
+        include_archived: bool,
+        filter: &Filter<AccountField>,
+    ) -> StoreResult<u64>;
+    /// Account by its SCIM externalId (exact).
+    fn account_by_external_id(&self, external_id: &str) -> StoreResult<Option<Account>>;
+    /// Names, memberships and children for showing these rows, each
+    /// limited to `visibility` (a hidden group is not named).
+    fn related(
+        &self,
+        visibility: Visibility,
+        accounts: &[&Account],
+        nodes: &[&Node],
+    ) -> StoreResult<Related>;
+
     // --- organisation tree ------------------------------------------------
+    fn search_nodes(
+        &self,
+        visibility: Visibility,
+        filter: &Filter<NodeField>,
+        slice: Slice,
+    ) -> StoreResult<Vec<Node>>;
+    fn count_matching_nodes(
+        &self,
+        visibility: Visibility,
+        filter: &Filter<NodeField>,
+    ) -> StoreResult<u64>;
+    fn node_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<Node>>;
     fn insert_node(&self, row: &NewNodeRow) -> StoreResult<NodeId>;
     fn node(&self, id: NodeId) -> StoreResult<Option<Node>>;
     fn node_by_name(&self, name: &str) -> StoreResult<Option<Node>>;
@@ -228,6 +271,16 @@ pub trait Store: Send + Sync + 'static {
     fn remove_member(&self, node: NodeId, account: AccountId, now: Timestamp) -> StoreResult<()>;
     /// Direct members of `node`, in row-id order.
     fn members(&self, node: NodeId) -> StoreResult<Vec<AccountId>>;
+    /// Renames a node and/or changes its external id; bumps its version.
+    /// With `expected_version`, `VersionMismatch` unless it matches.
+    fn update_node(
+        &self,
+        id: NodeId,
+        name: Option<&str>,
+        external_id: Option<Option<&str>>,
+        expected_version: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Nodes `account` is a direct member of.
     fn memberships(&self, account: AccountId) -> StoreResult<Vec<NodeId>>;
 

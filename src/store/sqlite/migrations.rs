@@ -19,11 +19,18 @@ pub(super) struct Migration {
 }
 
 /// Every schema change, oldest first; versions are 1, 2, 3... with no gaps.
-pub(super) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("migrations/0001_initial.sql"),
-}];
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "search",
+        sql: include_str!("migrations/0002_search.sql"),
+    },
+];
 
 /// The newest schema version this binary knows.
 pub(super) fn latest() -> i64 {

@@ -7,12 +7,18 @@
 //! - `pool.rs`: opening connections, the reader pool;
 //! - `scope.rs`: [`Visibility`] as SQL;
 //! - `convert.rs`: rows to model types, SQLite errors to [`StoreError`];
+//! - `search.rs`: search filters as SQL; `related.rs`: the names and
+//!   memberships shown beside a page of search results;
 //! - this file: [`SqliteStore::open`] and the [`Store`] calls.
 
 mod convert;
 mod migrations;
 mod pool;
+mod related;
 mod scope;
+mod search;
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +39,7 @@ use self::convert::{
 use self::pool::{lock, ReaderPool};
 use self::scope::Scope;
 use crate::core::model::{Account, AccountId, Node, NodeId, TokenInfo};
+use crate::core::query::{AccountField, Filter, NodeField, Related, Slice};
 use crate::store::{
     AccountUpdate, Credentials, NewAccountRow, NewNodeRow, Page, Store, StoreError, StoreResult,
     TokenRow, Visibility,
@@ -224,6 +231,11 @@ fn update_columns(u: &AccountUpdate) -> Vec<(&'static str, Value)> {
         ("external_id", u.external_id.clone().map(Value::from)),
         ("password_hash", u.password_hash.clone().map(Value::from)),
         ("totp_secret", u.totp_secret.clone().map(Value::from)),
+        // A new (or no) secret starts a new sequence of time steps.
+        (
+            "totp_last_step",
+            u.totp_secret.as_ref().map(|_| Value::Null),
+        ),
     ];
     fields
         .into_iter()
@@ -653,6 +665,125 @@ impl Store for SqliteStore {
                 .execute(params![uuid_text(id), micros(now)])?;
             if changed == 0 {
                 return Err(StoreError::NotFound("token"));
+            }
+            Ok(())
+        })
+    }
+
+    // --- searching --------------------------------------------------------
+
+    fn use_totp_step(&self, account: AccountId, step: i64) -> StoreResult<bool> {
+        // One statement: of two binds racing with one code, one changes the
+        // row and the other finds the step already used. Not a change of
+        // the account's data, so version and modified stay.
+        self.write(|tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE accounts SET totp_last_step = ?2
+                     WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+                )?
+                .execute(params![account, step])?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn search_accounts(
+        &self,
+        visibility: Visibility,
+        include_archived: bool,
+        filter: &Filter<AccountField>,
+        slice: Slice,
+    ) -> StoreResult<Vec<Account>> {
+        let query = search::accounts(visibility, include_archived, filter, slice)?;
+        self.read(|conn| query.all(conn, convert::account))
+    }
+
+    fn count_matching_accounts(
+        &self,
+        visibility: Visibility,
+        include_archived: bool,
+        filter: &Filter<AccountField>,
+    ) -> StoreResult<u64> {
+        let query = search::count_accounts(visibility, include_archived, filter)?;
+        self.read(|conn| query.count(conn))
+    }
+
+    fn account_by_external_id(&self, external_id: &str) -> StoreResult<Option<Account>> {
+        // Not unique: the oldest wins (the index keeps equal keys in id order).
+        self.account_where("a.external_id = ?1 ORDER BY a.id", &external_id)
+    }
+
+    fn related(
+        &self,
+        visibility: Visibility,
+        accounts: &[&Account],
+        nodes: &[&Node],
+    ) -> StoreResult<Related> {
+        self.read(|conn| related::related(conn, visibility, accounts, nodes))
+    }
+
+    fn search_nodes(
+        &self,
+        visibility: Visibility,
+        filter: &Filter<NodeField>,
+        slice: Slice,
+    ) -> StoreResult<Vec<Node>> {
+        let query = search::nodes(visibility, filter, slice)?;
+        self.read(|conn| query.all(conn, convert::node))
+    }
+
+    fn count_matching_nodes(
+        &self,
+        visibility: Visibility,
+        filter: &Filter<NodeField>,
+    ) -> StoreResult<u64> {
+        let query = search::count_nodes(visibility, filter)?;
+        self.read(|conn| query.count(conn))
+    }
+
+    fn node_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<Node>> {
+        self.node_where("n.uuid = ?1", &uuid_text(uuid))
+    }
+
+    fn update_node(
+        &self,
+        id: NodeId,
+        name: Option<&str>,
+        external_id: Option<Option<&str>>,
+        expected_version: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut sql = String::from("UPDATE nodes SET ");
+        let mut values: Vec<Value> = Vec::with_capacity(5);
+        if let Some(name) = name {
+            values.push(Value::from(name.to_owned()));
+            let _ = write!(sql, "name = ?{}, ", values.len());
+        }
+        if let Some(external_id) = external_id {
+            values.push(Value::from(external_id.map(str::to_owned)));
+            let _ = write!(sql, "external_id = ?{}, ", values.len());
+        }
+        values.push(Value::from(micros(now)));
+        let _ = write!(sql, "version = version + 1, modified = ?{}", values.len());
+        values.push(Value::from(id));
+        let _ = write!(sql, " WHERE id = ?{}", values.len());
+        if let Some(expected) = expected_version {
+            values.push(Value::from(expected));
+            let _ = write!(sql, " AND version = ?{}", values.len());
+        }
+
+        self.write(|tx| {
+            let changed = tx
+                .prepare_cached(&sql)?
+                .execute(params_from_iter(&values))
+                .map_err(write_error)?;
+            if changed == 0 {
+                let found = exists(tx, "SELECT 1 FROM nodes WHERE id = ?1", id)?;
+                return Err(if found {
+                    StoreError::VersionMismatch("group")
+                } else {
+                    StoreError::NotFound("group")
+                });
             }
             Ok(())
         })

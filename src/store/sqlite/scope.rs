@@ -18,11 +18,15 @@ const SUBTREE: &str = "WITH RECURSIVE subtree(id) AS (
 /// Accounts visible under a subtree: the actor itself, anyone restricted to
 /// a node of the subtree, and anyone member of a node of the subtree. Built
 /// as a set of ids so the restricted_to and membership indexes do the work.
-const SUBTREE_ACCOUNTS: &str = "a.id IN (
-    SELECT :self_id
+macro_rules! subtree_account_ids {
+    () => {
+        "SELECT :self_id
     UNION SELECT id FROM accounts WHERE restricted_to IN (SELECT id FROM subtree)
-    UNION SELECT account_id FROM memberships WHERE node_id IN (SELECT id FROM subtree)
-)";
+    UNION SELECT account_id FROM memberships WHERE node_id IN (SELECT id FROM subtree)"
+    };
+}
+
+const SUBTREE_ACCOUNTS: &str = concat!("a.id IN (\n    ", subtree_account_ids!(), "\n)");
 
 /// A piece of SQL that limits a query to what a [`Visibility`] allows.
 pub(super) struct Scope {
@@ -85,5 +89,63 @@ impl Scope {
             .map(|(name, value)| (*name, value as &dyn ToSql))
             .chain(own.iter().copied())
             .collect()
+    }
+}
+
+/// The `WITH` clause every query under `visibility` starts with (it defines
+/// `subtree` for the sets below), the same for accounts and nodes.
+pub(super) fn with(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Subtree { .. } => SUBTREE,
+        Visibility::All | Visibility::SelfOnly { .. } => "",
+    }
+}
+
+/// Every named parameter any fragment of this file may use under
+/// `visibility`. A statement binds the ones it has (see `search::prepare`).
+pub(super) fn binds(visibility: Visibility) -> Vec<(&'static str, i64)> {
+    match visibility {
+        Visibility::All => vec![],
+        Visibility::Subtree { root, self_id } => vec![(":root", root), (":self_id", self_id)],
+        Visibility::SelfOnly { self_id } => vec![(":self_id", self_id)],
+    }
+}
+
+/// The ids of the accounts or nodes a [`Visibility`] allows, for limiting
+/// rows other than the query's main one (a manager, a group named in a
+/// filter, the members of a node) to what the reader may see.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Visible {
+    Every,
+    /// A `SELECT` of the ids.
+    Set(&'static str),
+    Nothing,
+}
+
+impl Visible {
+    pub fn accounts(visibility: Visibility) -> Visible {
+        match visibility {
+            Visibility::All => Visible::Every,
+            Visibility::Subtree { .. } => Visible::Set(subtree_account_ids!()),
+            Visibility::SelfOnly { .. } => Visible::Set("SELECT :self_id"),
+        }
+    }
+
+    pub fn nodes(visibility: Visibility) -> Visible {
+        match visibility {
+            Visibility::All => Visible::Every,
+            Visibility::Subtree { .. } => Visible::Set("SELECT id FROM subtree"),
+            Visibility::SelfOnly { .. } => Visible::Nothing,
+        }
+    }
+
+    /// `" AND <id> is visible"`, to append to a condition (empty when
+    /// everything is).
+    pub fn and(self, id: &str) -> String {
+        match self {
+            Visible::Every => String::new(),
+            Visible::Set(ids) => format!(" AND {id} IN ({ids})"),
+            Visible::Nothing => " AND 0".to_owned(),
+        }
     }
 }

@@ -15,27 +15,27 @@ use crate::core::model::{
 };
 use crate::store::{AccountUpdate, NewAccountRow, NewNodeRow, Page, Store, StoreError, Visibility};
 
-fn at(seconds: i64) -> Timestamp {
+pub(super) fn at(seconds: i64) -> Timestamp {
     Timestamp::from_second(1_700_000_000 + seconds).unwrap()
 }
 
-struct Fixture {
-    dir: TempDir,
-    store: SqliteStore,
+pub(super) struct Fixture {
+    pub(super) dir: TempDir,
+    pub(super) store: SqliteStore,
 }
 
 impl Fixture {
-    fn new() -> Fixture {
+    pub(super) fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("dirgate.db"), 2).unwrap();
         Fixture { dir, store }
     }
 
-    fn path(&self) -> PathBuf {
+    pub(super) fn path(&self) -> PathBuf {
         self.dir.path().join("dirgate.db")
     }
 
-    fn account(&self, user_name: &str) -> AccountId {
+    pub(super) fn account(&self, user_name: &str) -> AccountId {
         self.store.insert_account(&account_row(user_name)).unwrap()
     }
 
@@ -45,11 +45,11 @@ impl Fixture {
         self.store.insert_account(&row).unwrap()
     }
 
-    fn node(&self, name: &str, parent: Option<NodeId>) -> NodeId {
+    pub(super) fn node(&self, name: &str, parent: Option<NodeId>) -> NodeId {
         self.store.insert_node(&node_row(name, parent)).unwrap()
     }
 
-    fn member(&self, node: NodeId, account: AccountId) {
+    pub(super) fn member(&self, node: NodeId, account: AccountId) {
         self.store.add_member(node, account, at(5)).unwrap();
     }
 
@@ -62,7 +62,7 @@ impl Fixture {
     }
 }
 
-fn account_row(user_name: &str) -> NewAccountRow {
+pub(super) fn account_row(user_name: &str) -> NewAccountRow {
     NewAccountRow {
         uuid: Uuid::new_v4(),
         user_name: user_name.to_owned(),
@@ -85,7 +85,7 @@ fn account_row(user_name: &str) -> NewAccountRow {
     }
 }
 
-fn node_row(name: &str, parent: Option<NodeId>) -> NewNodeRow {
+pub(super) fn node_row(name: &str, parent: Option<NodeId>) -> NewNodeRow {
     NewNodeRow {
         uuid: Uuid::new_v4(),
         name: name.to_owned(),
@@ -100,7 +100,7 @@ fn node_row(name: &str, parent: Option<NodeId>) -> NewNodeRow {
     }
 }
 
-fn raw(path: &Path) -> Connection {
+pub(super) fn raw(path: &Path) -> Connection {
     Connection::open(path).unwrap()
 }
 

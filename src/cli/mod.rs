@@ -1,0 +1,242 @@
+//! The command line: `dirgate serve`, `token`, `user`. Commands other than
+//! `serve` open the same store the daemon uses (SQLite WAL allows both at
+//! once) and act as the operator.
+
+mod group;
+mod token;
+mod user;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::core::password::PasswordHasher;
+use crate::core::validate::PasswordPolicy;
+use crate::core::{CoreError, Directory};
+use crate::store::{SqliteStore, StoreError};
+
+/// The store file inside the data folder.
+pub const DATABASE_FILE: &str = "dirgate.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dirgate",
+    version,
+    about = "An LDAP and SCIM 2.0 directory gateway"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The data folder: the SQLite store and the generated certificate.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "dirgate-data"
+    )]
+    pub data: PathBuf,
+    /// The TOML configuration file (every key has a default; see
+    /// dirgate.example.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+// Parsed once per process: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway: LDAP (127.0.0.1:3389), LDAPS (127.0.0.1:3636) and
+    /// HTTPS with SCIM under /scim/v2 (127.0.0.1:8443), by default.
+    ///
+    /// Configuration keys (TOML, all optional): [directory] base_dn,
+    /// default_time_zone; [ldap] listen, ldaps_listen, allow_insecure_bind,
+    /// anonymous, max_connections, idle_timeout_secs, max_message_bytes,
+    /// max_search_entries; [http] https_listen, http_listen, max_body_bytes,
+    /// idle_timeout_secs; [tls] cert_file, key_file; [password] min_length,
+    /// argon2_memory_kib, argon2_iterations, argon2_parallelism; [store]
+    /// readers; [workers] password_threads; [log] format, level. A listener
+    /// set to "off" is not started. See dirgate.example.toml for each key.
+    Serve,
+    /// Bearer tokens for the SCIM endpoint.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Accounts: create, change, show, set passwords, enrol authenticator apps.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Business entities and groups.
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a new bearer token that acts with USER's rights.
+    Issue {
+        user: String,
+        /// Days until the token expires (default: never).
+        #[arg(long, value_name = "N")]
+        expires_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke the token with this id.
+    Revoke { id: uuid::Uuid },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Set USER's password, read from standard input (one line).
+    SetPassword {
+        user: String,
+        /// Read the password from standard input (the only way: a password
+        /// on the command line would show in the process list).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Show an account (never its password).
+    Show { user: String },
+    /// Create an account (as the operator; the rules of the core apply).
+    Add {
+        user: String,
+        #[command(flatten)]
+        fields: AccountFields,
+        /// Read the first password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change an account's data.
+    Set {
+        user: String,
+        #[command(flatten)]
+        fields: AccountFields,
+        /// active or inactive (accounts are never deleted).
+        #[arg(long)]
+        status: Option<String>,
+        /// Make the account a super admin, an account admin (with
+        /// --admin-entity), or neither: super, account, none.
+        #[arg(long, value_name = "LEVEL")]
+        admin: Option<String>,
+        /// The business entity an account admin administers.
+        #[arg(long, value_name = "ENTITY")]
+        admin_entity: Option<String>,
+    },
+    /// Give the account a new authenticator-app secret and print it (as an
+    /// otpauth:// URI and in base32) for the user's app.
+    EnrolTotp { user: String },
+    /// Require a password change: the account cannot authenticate until its
+    /// password is set again.
+    RequireReset { user: String },
+}
+
+/// Account fields shared by `user add` and `user set`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AccountFields {
+    #[arg(long)]
+    pub first_name: Option<String>,
+    #[arg(long)]
+    pub last_name: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub mobile: Option<String>,
+    /// An IANA time zone, such as Europe/London.
+    #[arg(long)]
+    pub time_zone: Option<String>,
+    /// Administrator, Report Reader or Remote Assistance Technician.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub account_type: Option<String>,
+    /// Password, Two Factor Email, Two Factor Email Everytime, Two Factor
+    /// SMS, Two Factor SMS Everytime or Two Factor App.
+    #[arg(long = "method", value_name = "METHOD")]
+    pub auth_method: Option<String>,
+    /// Restrict the account to this group or business entity ("" lifts it).
+    #[arg(long, value_name = "GROUP")]
+    pub restrict_to: Option<String>,
+    /// The account above this one in the sub-user hierarchy.
+    #[arg(long, value_name = "USER")]
+    pub manager: Option<String>,
+    /// A security role (repeat for several); replaces the account's roles.
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group (or, with --entity, a business entity).
+    Add {
+        name: String,
+        /// The group or business entity it sits under.
+        #[arg(long)]
+        parent: Option<String>,
+        /// Make a business entity rather than a group.
+        #[arg(long)]
+        entity: bool,
+    },
+    /// Put an account into a group.
+    AddMember { group: String, user: String },
+    /// Take an account out of a group.
+    RemoveMember { group: String, user: String },
+    /// List groups and business entities.
+    List,
+}
+
+/// Why a command failed, for a one-line message and a non-zero exit.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Core(#[from] CoreError),
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Opens the store in `data` and the core over it, as configured.
+pub fn open_directory(data: &Path, config: &Config) -> Result<Directory, CliError> {
+    std::fs::create_dir_all(data).map_err(|source| CliError::Io {
+        context: format!("cannot create the data folder {}", data.display()),
+        source,
+    })?;
+    let store = SqliteStore::open(&data.join(DATABASE_FILE), config.store.readers)?;
+    let p = &config.password;
+    let hasher = PasswordHasher::new(
+        p.argon2_memory_kib,
+        p.argon2_iterations,
+        p.argon2_parallelism,
+    )?;
+    let policy = PasswordPolicy {
+        min_length: p.min_length,
+    };
+    Ok(Directory::new(
+        Arc::new(store),
+        policy,
+        hasher,
+        config.directory.default_time_zone.clone(),
+    )?)
+}
+
+pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Serve => Err(CliError::Usage("serve runs through the daemon".into())),
+        Command::Token(cmd) => token::run(global, config, cmd),
+        Command::User(cmd) => user::run(global, config, cmd),
+        Command::Group(cmd) => group::run(global, config, cmd),
+    }
+}

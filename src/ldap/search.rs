@@ -1,0 +1,540 @@
+//! LDAP search: finds which parts of the tree a request reaches, asks the
+//! core for the matching people and groups (as the bound actor, so scope
+//! rules apply in the query), renders the entries, and pages through them
+//! with RFC 2696 cookies.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ldap3_proto::control::LdapControl;
+use ldap3_proto::proto::{
+    LdapFilter, LdapMsg, LdapOp, LdapResultCode, LdapSearchRequest, LdapSearchResultEntry,
+};
+
+use super::dn::{scope_covers, Reach, Target};
+use super::entry::{self, Selection};
+use super::filter::{account_filter, matches_entry, node_filter};
+use super::schema;
+use super::session::{ldap_result, LdapError, Session};
+use crate::core::model::{Account, Node};
+use crate::core::query::{AccountField, Filter, NodeField, Slice, Test, Value};
+use crate::core::Actor;
+
+/// Where a paged search stands between pages. Cookies name these; the state
+/// itself stays on the connection, so a client cannot forge a position.
+#[derive(Debug, Clone)]
+pub struct PagedState {
+    /// The request the cookie belongs to (base, scope, filter, attributes).
+    fingerprint: String,
+    phase: Phase,
+    after: Option<i64>,
+    sent: u64,
+}
+
+/// The entries that are not rows of the store.
+#[derive(Debug, Clone, Copy)]
+enum Fixed {
+    RootDse,
+    Subschema,
+    Base,
+    PeopleOu,
+    GroupsOu,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    People,
+    Groups,
+}
+
+/// The paging and limits a request asked for.
+struct Limits {
+    /// Entries per page when paged.
+    page_size: Option<u64>,
+    cookie: Vec<u8>,
+    /// The most entries the whole search may return.
+    size_limit: u64,
+}
+
+pub type Paged = HashMap<Vec<u8>, PagedState>;
+
+impl Session {
+    pub(super) async fn search(
+        &mut self,
+        msgid: i32,
+        req: LdapSearchRequest,
+        controls: &[LdapControl],
+    ) -> Vec<LdapMsg> {
+        let limits = match self.search_limits(&req, controls) {
+            Ok(l) => l,
+            Err(e) => return vec![done(msgid, e.code, &e.message, None)],
+        };
+        let time_limit = match req.timelimit {
+            t if t > 0 => Duration::from_secs(t as u64),
+            _ => Duration::from_secs(3600),
+        };
+        match tokio::time::timeout(time_limit, self.search_inner(msgid, &req, limits)).await {
+            Ok(Ok(messages)) => messages,
+            Ok(Err(e)) => vec![done(msgid, e.code, &e.message, None)],
+            Err(_) => vec![done(
+                msgid,
+                LdapResultCode::TimeLimitExceeded,
+                "the search took longer than its time limit",
+                None,
+            )],
+        }
+    }
+
+    fn search_limits(
+        &self,
+        req: &LdapSearchRequest,
+        controls: &[LdapControl],
+    ) -> Result<Limits, LdapError> {
+        let mut page_size = None;
+        let mut cookie = Vec::new();
+        for control in controls {
+            if let LdapControl::SimplePagedResults { size, cookie: c } = control {
+                page_size = Some(u64::try_from(*size).unwrap_or(0));
+                cookie = c.clone();
+            }
+        }
+        let admin_limit = self.face.config.ldap.max_search_entries as u64;
+        let client_limit = u64::try_from(req.sizelimit).unwrap_or(0);
+        let size_limit = if page_size.is_some() {
+            // A paged search may walk everything, page by page; each page
+            // stays within the administrative limit.
+            if client_limit > 0 {
+                client_limit
+            } else {
+                u64::MAX
+            }
+        } else if client_limit > 0 {
+            client_limit.min(admin_limit)
+        } else {
+            admin_limit
+        };
+        Ok(Limits {
+            page_size: page_size.map(|p| p.min(admin_limit)),
+            cookie,
+            size_limit,
+        })
+    }
+
+    async fn search_inner(
+        &mut self,
+        msgid: i32,
+        req: &LdapSearchRequest,
+        limits: Limits,
+    ) -> Result<Vec<LdapMsg>, LdapError> {
+        let target = self.face.layout.classify(&req.base).map_err(|e| {
+            LdapError::new(
+                LdapResultCode::InvalidDNSyntax,
+                format!("invalid base DN: {e}"),
+            )
+        })?;
+        self.check_anonymous_search(&target)?;
+        let reach = scope_covers(&target, &req.scope);
+        let selection = Selection::new(&req.attrs, req.typesonly);
+        let fingerprint = format!(
+            "{}|{:?}|{:?}|{:?}|{}",
+            req.base, req.scope, req.filter, req.attrs, req.typesonly
+        );
+
+        // Where this page starts: a fresh search, or a cookie's position.
+        let resumed = if limits.cookie.is_empty() {
+            None
+        } else {
+            let state = self.paged.remove(&limits.cookie).ok_or_else(|| {
+                LdapError::new(
+                    LdapResultCode::UnwillingToPerform,
+                    "unknown or expired paged-results cookie",
+                )
+            })?;
+            if state.fingerprint != fingerprint {
+                return Err(LdapError::new(
+                    LdapResultCode::UnwillingToPerform,
+                    "the paged-results cookie belongs to a different search",
+                ));
+            }
+            Some(state)
+        };
+        if limits.page_size == Some(0) {
+            // RFC 2696: size 0 abandons the paged search.
+            return Ok(vec![done(
+                msgid,
+                LdapResultCode::Success,
+                "",
+                Some(paged_control(Vec::new())),
+            )]);
+        }
+
+        // A base search on one person or group must find it (as this actor)
+        // or answer noSuchObject, exactly like a DN that does not exist.
+        self.check_base_exists(&target).await?;
+
+        let sent_before = resumed.as_ref().map_or(0, |s| s.sent);
+        let mut page_left = limits.page_size.unwrap_or(u64::MAX);
+        let mut limit_left = limits.size_limit.saturating_sub(sent_before);
+        let mut out = Vec::new();
+        if resumed.is_none() {
+            for (full, shown) in self.static_entries(&reach, &selection) {
+                if matches(&req.filter, &full) {
+                    out.push(shown);
+                }
+            }
+            if out.len() as u64 > limit_left {
+                out.truncate(limit_left as usize);
+                return Ok(finish(
+                    msgid,
+                    out,
+                    LdapResultCode::SizeLimitExceeded,
+                    "size limit exceeded",
+                    None,
+                ));
+            }
+            page_left = page_left.saturating_sub(out.len() as u64);
+            limit_left -= out.len() as u64;
+        }
+
+        let mut phase = resumed.as_ref().map_or(Phase::People, |s| s.phase);
+        let mut after = resumed.as_ref().and_then(|s| s.after);
+        loop {
+            // Ask for one row more than fits: its presence says there is more.
+            let fits = page_left.min(limit_left);
+            let want = fits.saturating_add(1);
+            let (fetched, last_id) = match phase {
+                Phase::People if reach.people || reach.one_person.is_some() => {
+                    let mut rows = self
+                        .fetch_people(self.people_filter(&req.filter, &reach), after, want)
+                        .await?;
+                    let more = rows.len() as u64 > fits;
+                    rows.truncate(fits as usize);
+                    let last = rows.last().map(|a| a.id);
+                    let n = rows.len() as u64;
+                    out.extend(self.render_people(rows, &selection).await?);
+                    ((n, more), last)
+                }
+                Phase::Groups if reach.groups || reach.one_group.is_some() => {
+                    let mut rows = self
+                        .fetch_groups(self.groups_filter(&req.filter, &reach), after, want)
+                        .await?;
+                    let more = rows.len() as u64 > fits;
+                    rows.truncate(fits as usize);
+                    let last = rows.last().map(|n| n.id);
+                    let n = rows.len() as u64;
+                    out.extend(self.render_groups(rows, &selection).await?);
+                    ((n, more), last)
+                }
+                _ => ((0, false), None),
+            };
+            let (count, more) = fetched;
+            page_left -= count;
+            limit_left -= count;
+            after = last_id.or(after);
+            if more {
+                if limit_left == 0 {
+                    return Ok(finish(
+                        msgid,
+                        out,
+                        LdapResultCode::SizeLimitExceeded,
+                        "size limit exceeded",
+                        None,
+                    ));
+                }
+                // The page is full: hand out a cookie for the next one.
+                let sent = limits.size_limit.saturating_sub(limit_left);
+                let cookie = self.remember_page(fingerprint, phase, after, sent);
+                return Ok(finish(
+                    msgid,
+                    out,
+                    LdapResultCode::Success,
+                    "",
+                    Some(paged_control(cookie)),
+                ));
+            }
+            match phase {
+                Phase::People => {
+                    phase = Phase::Groups;
+                    after = None;
+                }
+                Phase::Groups => break,
+            }
+        }
+        let control = limits.page_size.map(|_| paged_control(Vec::new()));
+        Ok(finish(msgid, out, LdapResultCode::Success, "", control))
+    }
+
+    /// Keeps a paged search's position on the connection and names it with
+    /// a random cookie. The state a connection may hold is bounded.
+    fn remember_page(
+        &mut self,
+        fingerprint: String,
+        phase: Phase,
+        after: Option<i64>,
+        sent: u64,
+    ) -> Vec<u8> {
+        if self.paged.len() >= 16 {
+            self.paged.clear();
+        }
+        let cookie = crate::core::random::bytes::<16>().to_vec();
+        self.paged.insert(
+            cookie.clone(),
+            PagedState {
+                fingerprint,
+                phase,
+                after,
+                sent,
+            },
+        );
+        cookie
+    }
+
+    fn check_anonymous_search(&self, target: &Target) -> Result<(), LdapError> {
+        if self.bound.is_some() {
+            return Ok(());
+        }
+        let public = matches!(target, Target::RootDse | Target::Subschema);
+        let allowed =
+            public && self.face.config.ldap.anonymous == crate::config::AnonymousAccess::RootDse;
+        if allowed {
+            Ok(())
+        } else {
+            Err(LdapError::new(
+                LdapResultCode::InsufficentAccessRights,
+                if public {
+                    "anonymous access is disabled: bind first"
+                } else {
+                    "anonymous access reaches only the root DSE and the schema: bind first"
+                },
+            ))
+        }
+    }
+
+    async fn check_base_exists(&self, target: &Target) -> Result<(), LdapError> {
+        let found = match target {
+            Target::Outside | Target::Missing => false,
+            Target::Person(name) => {
+                let actor = self.actor()?;
+                let name = name.clone();
+                self.face
+                    .service
+                    .run(move |d| Ok(d.account_by_user_name(&actor, &name).is_ok()))
+                    .await
+                    .map_err(LdapError::from_core)?
+            }
+            Target::Group(name) => {
+                let actor = self.actor()?;
+                let name = name.clone();
+                self.face
+                    .service
+                    .run(move |d| Ok(d.node_by_name(&actor, &name).is_ok()))
+                    .await
+                    .map_err(LdapError::from_core)?
+            }
+            _ => true,
+        };
+        if found {
+            Ok(())
+        } else {
+            let matched = match target {
+                Target::Outside => String::new(),
+                Target::Person(_) => self.face.layout.people_dn().to_owned(),
+                Target::Group(_) => self.face.layout.groups_dn().to_owned(),
+                _ => self.face.layout.base_dn().to_owned(),
+            };
+            Err(LdapError {
+                code: LdapResultCode::NoSuchObject,
+                message: "no such entry".into(),
+                matched,
+            })
+        }
+    }
+
+    /// The fixed entries a search reaches, each as (every attribute, for
+    /// matching the filter; the requested attributes, for showing).
+    fn static_entries(
+        &self,
+        reach: &Reach,
+        selection: &Selection,
+    ) -> Vec<(LdapSearchResultEntry, LdapSearchResultEntry)> {
+        let layout = &self.face.layout;
+        let build = |which: Fixed, sel: &Selection| match which {
+            Fixed::RootDse => schema::root_dse(layout, sel),
+            Fixed::Subschema => schema::subschema_entry(sel),
+            Fixed::Base => entry::base_entry(layout, sel),
+            Fixed::PeopleOu => entry::people_ou_entry(layout, sel),
+            Fixed::GroupsOu => entry::groups_ou_entry(layout, sel),
+        };
+        let all = Selection::all();
+        [
+            (reach.root_dse, Fixed::RootDse),
+            (reach.subschema, Fixed::Subschema),
+            (reach.base, Fixed::Base),
+            (reach.people_ou, Fixed::PeopleOu),
+            (reach.groups_ou, Fixed::GroupsOu),
+        ]
+        .into_iter()
+        .filter(|(reached, _)| *reached)
+        .map(|(_, which)| (build(which, &all), build(which, selection)))
+        .collect()
+    }
+
+    fn people_filter(&self, filter: &LdapFilter, reach: &Reach) -> Filter<AccountField> {
+        let f = account_filter(filter, &self.face.layout);
+        match &reach.one_person {
+            Some(name) => Filter::And(vec![
+                Filter::Test(
+                    AccountField::UserName,
+                    Test::Equals(Value::Text(name.clone())),
+                ),
+                f,
+            ]),
+            None => f,
+        }
+    }
+
+    fn groups_filter(&self, filter: &LdapFilter, reach: &Reach) -> Filter<NodeField> {
+        let f = node_filter(filter, &self.face.layout);
+        match &reach.one_group {
+            Some(name) => Filter::And(vec![
+                Filter::Test(NodeField::Name, Test::Equals(Value::Text(name.clone()))),
+                f,
+            ]),
+            None => f,
+        }
+    }
+
+    async fn fetch_people(
+        &self,
+        filter: Filter<AccountField>,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<Account>, LdapError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let actor = self.actor()?;
+        let slice = Slice {
+            after,
+            offset: 0,
+            limit,
+        };
+        self.face
+            .service
+            .run(move |d| d.search_accounts(&actor, &filter, slice))
+            .await
+            .map_err(LdapError::from_core)
+    }
+
+    async fn fetch_groups(
+        &self,
+        filter: Filter<NodeField>,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<Node>, LdapError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let actor = self.actor()?;
+        let slice = Slice {
+            after,
+            offset: 0,
+            limit,
+        };
+        self.face
+            .service
+            .run(move |d| d.search_nodes(&actor, &filter, slice))
+            .await
+            .map_err(LdapError::from_core)
+    }
+
+    async fn render_people(
+        &self,
+        people: Vec<Account>,
+        selection: &Selection,
+    ) -> Result<Vec<LdapSearchResultEntry>, LdapError> {
+        if people.is_empty() {
+            return Ok(Vec::new());
+        }
+        let actor = self.actor()?;
+        let (people, related) = self
+            .face
+            .service
+            .run(move |d| {
+                let refs: Vec<&Account> = people.iter().collect();
+                let related = d.related(&actor, &refs, &[])?;
+                Ok((people, related))
+            })
+            .await
+            .map_err(LdapError::from_core)?;
+        Ok(people
+            .iter()
+            .map(|a| entry::person_entry(a, &related, &self.face.layout, selection))
+            .collect())
+    }
+
+    async fn render_groups(
+        &self,
+        groups: Vec<Node>,
+        selection: &Selection,
+    ) -> Result<Vec<LdapSearchResultEntry>, LdapError> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let actor = self.actor()?;
+        let (groups, related) = self
+            .face
+            .service
+            .run(move |d| {
+                let refs: Vec<&Node> = groups.iter().collect();
+                let related = d.related(&actor, &[], &refs)?;
+                Ok((groups, related))
+            })
+            .await
+            .map_err(LdapError::from_core)?;
+        Ok(groups
+            .iter()
+            .map(|n| entry::group_entry(n, &related, &self.face.layout, selection))
+            .collect())
+    }
+
+    /// The bound actor. Anonymous sessions never reach the core's data
+    /// (`check_anonymous_search` stops them first); should one get here,
+    /// it is refused rather than given any identity.
+    pub(super) fn actor(&self) -> Result<Actor, LdapError> {
+        self.bound
+            .clone()
+            .ok_or_else(|| LdapError::new(LdapResultCode::InsufficentAccessRights, "bind first"))
+    }
+}
+
+fn matches(filter: &LdapFilter, entry: &LdapSearchResultEntry) -> bool {
+    matches_entry(filter, entry) == Some(true)
+}
+
+fn paged_control(cookie: Vec<u8>) -> LdapControl {
+    LdapControl::SimplePagedResults { size: 0, cookie }
+}
+
+fn finish(
+    msgid: i32,
+    entries: Vec<LdapSearchResultEntry>,
+    code: LdapResultCode,
+    message: &str,
+    control: Option<LdapControl>,
+) -> Vec<LdapMsg> {
+    let mut out: Vec<LdapMsg> = entries
+        .into_iter()
+        .map(|e| LdapMsg::new(msgid, LdapOp::SearchResultEntry(e)))
+        .collect();
+    out.push(done(msgid, code, message, control));
+    out
+}
+
+fn done(msgid: i32, code: LdapResultCode, message: &str, control: Option<LdapControl>) -> LdapMsg {
+    let op = LdapOp::SearchResultDone(ldap_result(code, message));
+    match control {
+        Some(c) => LdapMsg::new_with_ctrls(msgid, op, vec![c]),
+        None => LdapMsg::new(msgid, op),
+    }
+}
