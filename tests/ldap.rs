@@ -847,3 +847,299 @@ fn the_rust_ldap3_client_binds_searches_and_pages() {
     assert_eq!(seen.len(), 12, "{seen:?}");
     ldap.unbind().unwrap();
 }
+
+#[test]
+fn more_filter_kinds_and_nested_group_members() {
+    let w = world();
+    let find = |filter: &str| -> Vec<String> {
+        let out = w.search_as("alice", &["-b", BASE, filter, "1.1"]);
+        assert!(out.status.success(), "{filter}: {}", stderr(&out));
+        dns(&stdout(&out))
+    };
+    assert_eq!(
+        find("(cn~=alice smith)"),
+        [dn("alice")],
+        "approximate match"
+    );
+    assert_eq!(
+        find("(&(uid=alice)(modifyTimestamp<=29990101000000Z))"),
+        [dn("alice")]
+    );
+    assert!(find("(&(uid=alice)(modifyTimestamp<=20000101000000Z))").is_empty());
+    assert_eq!(
+        find("(uid:caseIgnoreMatch:=alice)").len(),
+        0,
+        "unknown rule: undefined"
+    );
+    assert_eq!(
+        find("(uid:=alice)"),
+        [dn("alice")],
+        "extensible without a rule is equality"
+    );
+    // A group's nested groups are its members, and name it in memberOf.
+    let out = w.search_as(
+        "alice",
+        &["-b", &group_dn("Sales"), "-s", "base", "(objectClass=*)"],
+    );
+    let text = stdout(&out).replace("\n ", "");
+    assert!(
+        text.contains(&format!("member: {}", group_dn("EMEA"))),
+        "{text}"
+    );
+    assert!(text.contains(&format!("member: {}", dn("alice"))), "{text}");
+    assert!(
+        text.contains(&format!("memberOf: {}", group_dn("Acme"))),
+        "{text}"
+    );
+    assert!(text.contains("objectClass: groupOfNames"), "{text}");
+}
+
+#[test]
+fn a_failed_bind_leaves_the_connection_anonymous() {
+    use ldap3::{LdapConn, Scope};
+    let w = world();
+    let mut ldap = LdapConn::new(&w.ldap_url()).unwrap();
+    ldap.simple_bind(&dn("alice"), PW)
+        .unwrap()
+        .success()
+        .unwrap();
+    let (entries, _) = ldap
+        .search(BASE, Scope::Subtree, "(uid=bob)", vec!["1.1"])
+        .unwrap()
+        .success()
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let failed = ldap.simple_bind(&dn("alice"), "Wrong7Horse").unwrap();
+    assert_eq!(failed.rc, 49);
+    let after = ldap
+        .search(BASE, Scope::Subtree, "(uid=bob)", vec!["1.1"])
+        .unwrap();
+    assert_eq!(after.1.rc, 50, "still acting as alice after a failed bind");
+    let who = ldap.extended(ldap3::exop::WhoAmI).unwrap();
+    let (exop, _) = who.success().unwrap();
+    assert_eq!(exop.val.unwrap_or_default(), b"", "anonymous again");
+}
+
+/// One daemon with tight limits: two connections, a one-second idle
+/// timeout, 2 KiB messages, and no anonymous access at all.
+#[test]
+fn limits_hold_and_cost_only_the_offending_connection() {
+    use ldap3_proto::proto::{LdapExtendedRequest, LdapMsg, LdapOp};
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[ldap]\n",
+        "[ldap]\nmax_connections = 2\nidle_timeout_secs = 1\nmax_message_bytes = 2048\nanonymous = \"none\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let daemon = Daemon::start_in(&tmp.path().join("data"), &config);
+    let addr = daemon.ldap.unwrap();
+    let read_all = |s: &mut TcpStream| {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        buf
+    };
+    // No anonymous access: even the root DSE needs a bind.
+    let out = Command::new("ldapsearch")
+        .args([
+            "-x",
+            "-LLL",
+            "-H",
+            &format!("ldap://{addr}"),
+            "-b",
+            "",
+            "-s",
+            "base",
+        ])
+        .env("LDAPCONF", "/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(50),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Idle connections are closed (with a notice of disconnection).
+    let mut idle = TcpStream::connect(addr).unwrap();
+    let started = std::time::Instant::now();
+    let notice = read_all(&mut idle);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        notice.windows(22).any(|w| w == b"1.3.6.1.4.1.1466.20036"),
+        "notice of disconnection expected: {notice:?}"
+    );
+
+    // A message over the size limit closes that connection only.
+    let mut big = TcpStream::connect(addr).unwrap();
+    let huge_filter = format!("(uid={})", "x".repeat(4096));
+    let mut bytes = vec![
+        0x30, 0x82, 0x10, 0x10, 0x02, 0x01, 0x01, 0x63, 0x82, 0x10, 0x09,
+    ];
+    bytes.extend(huge_filter.as_bytes());
+    big.write_all(&bytes).unwrap();
+    let _ = read_all(&mut big);
+
+    // StartTLS with bytes pipelined after it is refused, not upgraded.
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut wire = bytes::BytesMut::new();
+    let msg = LdapMsg::new(
+        1,
+        LdapOp::ExtendedRequest(LdapExtendedRequest {
+            name: "1.3.6.1.4.1.1466.20037".into(),
+            value: None,
+        }),
+    );
+    tokio_util::codec::Encoder::encode(&mut ldap3_proto::LdapCodec::default(), msg, &mut wire)
+        .unwrap();
+    wire.extend_from_slice(b"\x30\x05\x02\x01\x02\x42\x00"); // an unbind, pipelined
+    s.write_all(&wire).unwrap();
+    let answer = read_all(&mut s);
+    assert!(!answer.is_empty(), "an answer before the close");
+    // operationsError (1) inside the extended response, not success (0).
+    let mut codec = ldap3_proto::LdapCodec::default();
+    let mut buf = bytes::BytesMut::from(&answer[..]);
+    let reply = tokio_util::codec::Decoder::decode(&mut codec, &mut buf)
+        .unwrap()
+        .unwrap();
+    match reply.op {
+        LdapOp::ExtendedResponse(r) => assert_eq!(r.res.code as i32, 1, "{}", r.res.message),
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // Connection limit: with two held open, a third is closed at once.
+    let held1 = TcpStream::connect(addr).unwrap();
+    let held2 = TcpStream::connect(addr).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut third = TcpStream::connect(addr).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_millis(900)))
+        .unwrap();
+    let mut one = [0u8; 1];
+    let closed =
+        matches!(third.read(&mut one), Ok(0)) || third.read(&mut one).is_ok_and(|n| n == 0);
+    assert!(closed, "a third connection must be refused");
+    drop(held1);
+    drop(held2);
+    // Once they go (or idle out), service resumes.
+    std::thread::sleep(Duration::from_millis(1500));
+    let out = Command::new("ldapwhoami")
+        .args(["-x", "-H", &format!("ldap://{addr}")])
+        .env("LDAPCONF", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A second host for the test: a network namespace joined to this one by a
+/// veth pair, so the daemon sees a peer that is not loopback. Removed on drop.
+struct OtherHost {
+    ns: String,
+    host_ip: String,
+    link: String,
+}
+
+impl OtherHost {
+    fn new() -> OtherHost {
+        let id = std::process::id() % 250 + 1;
+        let ns = format!("dgt{}", std::process::id());
+        let link = format!("dgh{id}");
+        let peer = format!("dgp{id}");
+        let host_ip = format!("10.231.{id}.1");
+        let run = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().expect("iproute2");
+            assert!(
+                out.status.success(),
+                "ip {args:?}: {} (this test needs root, as CI has)",
+                stderr(&out)
+            );
+        };
+        run(&["netns", "add", &ns]);
+        let host = OtherHost {
+            ns: ns.clone(),
+            host_ip: host_ip.clone(),
+            link: link.clone(),
+        };
+        run(&["link", "add", &link, "type", "veth", "peer", "name", &peer]);
+        run(&["link", "set", &peer, "netns", &ns]);
+        run(&["addr", "add", &format!("{host_ip}/30"), "dev", &link]);
+        run(&["link", "set", &link, "up"]);
+        run(&[
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("10.231.{id}.2/30"),
+            "dev",
+            &peer,
+        ]);
+        run(&["-n", &ns, "link", "set", &peer, "up"]);
+        run(&["-n", &ns, "link", "set", "lo", "up"]);
+        host
+    }
+
+    /// Runs an ldap-utils tool inside the other host.
+    fn tool(&self, program: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.ns, program])
+            .args(args)
+            .env("LDAPCONF", "/dev/null")
+            .env("LDAPTLS_REQCERT", "never")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for OtherHost {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.link])
+            .status();
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+    }
+}
+
+#[test]
+fn cleartext_binds_from_another_host_need_tls() {
+    let other = OtherHost::new();
+    for allow in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = tmp.path().join("dirgate.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[ldap]\nlisten = \"{ip}:0\"\nldaps_listen = \"off\"\nallow_insecure_bind = {allow}\n\
+                 [http]\nhttps_listen = \"off\"\n[password]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n",
+                ip = other.host_ip
+            ),
+        )
+        .unwrap();
+        let daemon = Daemon::start_in(&tmp.path().join("data"), &config);
+        cli(
+            &daemon,
+            &["user", "add", "alice", "--password-stdin"],
+            Some(&format!("{PW}\n")),
+        );
+        let url = format!("ldap://{}", daemon.ldap.unwrap());
+        let plain = other.tool("ldapwhoami", &["-x", "-H", &url, "-D", "alice", "-w", PW]);
+        if allow {
+            assert!(plain.status.success(), "{}", stderr(&plain));
+        } else {
+            assert_eq!(plain.status.code(), Some(13), "{}", stderr(&plain));
+            assert!(stderr(&plain).contains("TLS"), "{}", stderr(&plain));
+        }
+        // StartTLS makes the same bind acceptable.
+        let tls = other.tool(
+            "ldapwhoami",
+            &["-x", "-ZZ", "-H", &url, "-D", "alice", "-w", PW],
+        );
+        assert!(tls.status.success(), "{}", stderr(&tls));
+        assert_eq!(stdout(&tls).trim(), format!("dn:{}", dn("alice")));
+    }
+}

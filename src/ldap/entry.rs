@@ -352,7 +352,7 @@ fn add_operational(b: &mut EntryBuilder<'_>, dn: &str, structural: &str, childre
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::HashMap;
 
     use uuid::Uuid;
@@ -436,7 +436,8 @@ mod tests {
         )
     }
 
-    fn values<'a>(e: &'a LdapSearchResultEntry, name: &str) -> Vec<&'a str> {
+    /// The values of attribute `name` as text (shared with `schema`'s tests).
+    pub(crate) fn values<'a>(e: &'a LdapSearchResultEntry, name: &str) -> Vec<&'a str> {
         e.attributes
             .iter()
             .find(|a| a.atype == name)
@@ -449,7 +450,8 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn names(e: &LdapSearchResultEntry) -> Vec<&str> {
+    /// The attribute names of an entry, in order.
+    pub(crate) fn names(e: &LdapSearchResultEntry) -> Vec<&str> {
         e.attributes.iter().map(|a| a.atype.as_str()).collect()
     }
 

@@ -868,24 +868,8 @@ mod tests {
         Account, AccountType, AdminLevel, AuthMethod, Node, NodeKind, Status,
     };
     use crate::core::query::Related;
+    use crate::ldap::entry::tests::{names, values};
     use crate::ldap::entry::{group_entry, person_entry};
-
-    fn values<'a>(e: &'a LdapSearchResultEntry, name: &str) -> Vec<&'a str> {
-        e.attributes
-            .iter()
-            .find(|a| a.atype == name)
-            .map(|a| {
-                a.vals
-                    .iter()
-                    .map(|v| std::str::from_utf8(v).unwrap())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn names(e: &LdapSearchResultEntry) -> Vec<&str> {
-        e.attributes.iter().map(|a| a.atype.as_str()).collect()
-    }
 
     fn all() -> Selection {
         Selection::all()

@@ -18,7 +18,7 @@ use super::schema;
 use super::session::{ldap_result, LdapError, Session};
 use crate::core::model::{Account, Node};
 use crate::core::query::{AccountField, Filter, NodeField, Slice, Test, Value};
-use crate::core::Actor;
+use crate::core::{Actor, CoreResult, Directory};
 
 /// Where a paged search stands between pages. Cookies name these; the state
 /// itself stays on the connection, so a client cannot forge a position.
@@ -314,22 +314,14 @@ impl Session {
         let found = match target {
             Target::Outside | Target::Missing => false,
             Target::Person(name) => {
-                let actor = self.actor()?;
                 let name = name.clone();
-                self.face
-                    .service
-                    .run(move |d| Ok(d.account_by_user_name(&actor, &name).is_ok()))
-                    .await
-                    .map_err(LdapError::from_core)?
+                self.as_actor(move |d, a| Ok(d.account_by_user_name(a, &name).is_ok()))
+                    .await?
             }
             Target::Group(name) => {
-                let actor = self.actor()?;
                 let name = name.clone();
-                self.face
-                    .service
-                    .run(move |d| Ok(d.node_by_name(&actor, &name).is_ok()))
-                    .await
-                    .map_err(LdapError::from_core)?
+                self.as_actor(move |d, a| Ok(d.node_by_name(a, &name).is_ok()))
+                    .await?
             }
             _ => true,
         };
@@ -413,17 +405,13 @@ impl Session {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let actor = self.actor()?;
         let slice = Slice {
             after,
             offset: 0,
             limit,
         };
-        self.face
-            .service
-            .run(move |d| d.search_accounts(&actor, &filter, slice))
+        self.as_actor(move |d, a| d.search_accounts(a, &filter, slice))
             .await
-            .map_err(LdapError::from_core)
     }
 
     async fn fetch_groups(
@@ -435,17 +423,13 @@ impl Session {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let actor = self.actor()?;
         let slice = Slice {
             after,
             offset: 0,
             limit,
         };
-        self.face
-            .service
-            .run(move |d| d.search_nodes(&actor, &filter, slice))
+        self.as_actor(move |d, a| d.search_nodes(a, &filter, slice))
             .await
-            .map_err(LdapError::from_core)
     }
 
     async fn render_people(
@@ -456,20 +440,16 @@ impl Session {
         if people.is_empty() {
             return Ok(Vec::new());
         }
-        let actor = self.actor()?;
         let (people, related) = self
-            .face
-            .service
-            .run(move |d| {
-                let refs: Vec<&Account> = people.iter().collect();
-                let related = d.related(&actor, &refs, &[])?;
+            .as_actor(move |d, a| {
+                let related = d.related(a, &people.iter().collect::<Vec<_>>(), &[])?;
                 Ok((people, related))
             })
-            .await
-            .map_err(LdapError::from_core)?;
+            .await?;
+        let layout = &self.face.layout;
         Ok(people
             .iter()
-            .map(|a| entry::person_entry(a, &related, &self.face.layout, selection))
+            .map(|a| entry::person_entry(a, &related, layout, selection))
             .collect())
     }
 
@@ -481,20 +461,16 @@ impl Session {
         if groups.is_empty() {
             return Ok(Vec::new());
         }
-        let actor = self.actor()?;
         let (groups, related) = self
-            .face
-            .service
-            .run(move |d| {
-                let refs: Vec<&Node> = groups.iter().collect();
-                let related = d.related(&actor, &[], &refs)?;
+            .as_actor(move |d, a| {
+                let related = d.related(a, &[], &groups.iter().collect::<Vec<_>>())?;
                 Ok((groups, related))
             })
-            .await
-            .map_err(LdapError::from_core)?;
+            .await?;
+        let layout = &self.face.layout;
         Ok(groups
             .iter()
-            .map(|n| entry::group_entry(n, &related, &self.face.layout, selection))
+            .map(|n| entry::group_entry(n, &related, layout, selection))
             .collect())
     }
 
@@ -505,6 +481,20 @@ impl Session {
         self.bound
             .clone()
             .ok_or_else(|| LdapError::new(LdapResultCode::InsufficentAccessRights, "bind first"))
+    }
+
+    /// Runs a core call as the bound actor on the store pool.
+    pub(super) async fn as_actor<T, F>(&self, call: F) -> Result<T, LdapError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Directory, &Actor) -> CoreResult<T> + Send + 'static,
+    {
+        let actor = self.actor()?;
+        self.face
+            .service
+            .run(move |d| call(d, &actor))
+            .await
+            .map_err(LdapError::from_core)
     }
 }
 

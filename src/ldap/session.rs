@@ -311,33 +311,25 @@ impl Session {
         let all = Selection::all();
         let entry = match &target {
             Target::Person(name) => {
-                let actor = self.actor()?;
                 let name = name.clone();
                 let (account, related) = self
-                    .face
-                    .service
-                    .run(move |d| {
-                        let a = d.account_by_user_name(&actor, &name)?;
-                        let r = d.related(&actor, &[&a], &[])?;
-                        Ok((a, r))
+                    .as_actor(move |d, a| {
+                        let account = d.account_by_user_name(a, &name)?;
+                        let related = d.related(a, &[&account], &[])?;
+                        Ok((account, related))
                     })
-                    .await
-                    .map_err(LdapError::from_core)?;
+                    .await?;
                 entry::person_entry(&account, &related, &self.face.layout, &all)
             }
             Target::Group(name) => {
-                let actor = self.actor()?;
                 let name = name.clone();
                 let (node, related) = self
-                    .face
-                    .service
-                    .run(move |d| {
-                        let n = d.node_by_name(&actor, &name)?;
-                        let r = d.related(&actor, &[], &[&n])?;
-                        Ok((n, r))
+                    .as_actor(move |d, a| {
+                        let node = d.node_by_name(a, &name)?;
+                        let related = d.related(a, &[], &[&node])?;
+                        Ok((node, related))
                     })
-                    .await
-                    .map_err(LdapError::from_core)?;
+                    .await?;
                 entry::group_entry(&node, &related, &self.face.layout, &all)
             }
             Target::Base | Target::People | Target::Groups => {
@@ -496,16 +488,12 @@ impl Session {
             .prepare_password(new_password.clone())
             .await
             .map_err(LdapError::from_core)?;
-        let who = actor.clone();
         let changed = target.clone();
-        self.face
-            .service
-            .run(move |d| {
-                let account = d.account_by_user_name(&who, &changed)?;
-                d.set_password(&who, account.id, prepared)
-            })
-            .await
-            .map_err(LdapError::from_core)?;
+        self.as_actor(move |d, a| {
+            let account = d.account_by_user_name(a, &changed)?;
+            d.set_password(a, account.id, prepared)
+        })
+        .await?;
         info!(peer = %self.peer, user = %me, target = %target, "ldap password changed");
         Ok(generated.then_some(new_password))
     }
