@@ -11,5 +11,6 @@ pub mod core;
 pub mod daemon;
 pub mod http;
 pub mod ldap;
+pub mod scim;
 pub mod store;
 pub mod tls;

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::core::Service;
 
 pub use listener::listen;
+pub use router::Body;
 
 /// What every HTTP connection shares.
 pub struct HttpFace {

@@ -1,0 +1,53 @@
+//! The SCIM 2.0 face (RFC 7643, RFC 7644) under `/scim/v2`. It translates
+//! HTTP requests into core calls and core answers into SCIM JSON: `auth`
+//! finds the actor behind a bearer token, `discovery` serves the schema
+//! documents from `schemas/scim/`, `filter` and `path` parse SCIM's filter
+//! and attribute-path languages, `resource` maps accounts and groups to and
+//! from SCIM JSON, `error` shapes every failure as a SCIM error body.
+
+mod auth;
+mod discovery;
+pub mod error;
+pub mod filter;
+pub mod path;
+pub mod resource;
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+
+use crate::http::{Body, HttpFace};
+use error::ScimError;
+
+/// Where the SCIM endpoint lives on the HTTP listener.
+pub const PREFIX: &str = "/scim/v2";
+
+/// Serves one request whose path starts with [`PREFIX`].
+pub async fn handle(face: &HttpFace, request: Request<Incoming>) -> Response<Body> {
+    match route(face, request).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<Body>, ScimError> {
+    let path = request
+        .uri()
+        .path()
+        .strip_prefix(PREFIX)
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_owned();
+    let base = discovery::base_url(&request, face);
+    // Every SCIM request, discovery included, needs a valid token: the
+    // schema says what this directory holds, which is nobody else's business.
+    let _actor = auth::actor(face, &request).await?;
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match (request.method(), segments.as_slice()) {
+        (&Method::GET, ["ServiceProviderConfig"]) => Ok(discovery::service_provider_config(&base)),
+        (&Method::GET, ["Schemas"]) => Ok(discovery::schemas(&base)),
+        (&Method::GET, ["Schemas", id]) => discovery::schema(&base, id),
+        (&Method::GET, ["ResourceTypes"]) => Ok(discovery::resource_types(&base)),
+        (&Method::GET, ["ResourceTypes", id]) => discovery::resource_type(&base, id),
+        _ => Err(ScimError::not_found("no such SCIM endpoint")),
+    }
+}
