@@ -14,15 +14,45 @@ struct Answer {
 }
 
 fn scim(d: &Daemon, token: Option<&str>, method: &str, path: &str) -> Answer {
+    request(d, token, method, path, &[], None, &[])
+}
+
+/// A request with URL-encoded query parameters, an optional JSON body and
+/// extra headers.
+fn request(
+    d: &Daemon,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<&Value>,
+    headers: &[&str],
+) -> Answer {
     let cert = d.data.join("tls").join("cert.pem");
     let url = format!(
         "https://localhost:{}/scim/v2{path}",
         d.https.unwrap().port()
     );
     let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "-i", "-X", method, "--cacert"])
-        .arg(&cert)
-        .arg(&url);
+    cmd.args(["-sS", "-i", "--cacert"]).arg(&cert);
+    if !query.is_empty() {
+        cmd.arg("-G");
+        for (k, v) in query {
+            cmd.args(["--data-urlencode", &format!("{k}={v}")]);
+        }
+    }
+    cmd.args(["-X", method]).arg(&url);
+    let body_file;
+    if let Some(b) = body {
+        // Large bodies go through a file: an argument list has limits.
+        body_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(body_file.path(), b.to_string()).unwrap();
+        cmd.args(["-H", "Content-Type: application/scim+json", "--data-binary"])
+            .arg(format!("@{}", body_file.path().display()));
+    }
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
     if let Some(t) = token {
         cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
     }
@@ -33,7 +63,7 @@ fn scim(d: &Daemon, token: Option<&str>, method: &str, path: &str) -> Answer {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     Answer {
         status,
@@ -159,4 +189,242 @@ fn discovery_documents_are_served_with_absolute_locations() {
 
     is_error(&scim(&d, t, "GET", "/ResourceTypes/Printer"), 404);
     is_error(&scim(&d, t, "GET", "/NoSuchThing"), 404);
+}
+
+fn cli(d: &Daemon, args: &[&str]) {
+    let out = d.command(args, Some("Correct7Horse\n"));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn reads_lists_filters_and_scopes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    cli(&d, &["group", "add", "Acme", "--entity"]);
+    cli(&d, &["group", "add", "EMEA", "--parent", "Acme"]);
+    cli(
+        &d,
+        &[
+            "user",
+            "add",
+            "alice",
+            "--first-name",
+            "Alice",
+            "--last-name",
+            "Smith",
+            "--email",
+            "alice@example.com",
+            "--mobile",
+            "+44 7700 900123",
+            "--time-zone",
+            "Europe/London",
+        ],
+    );
+    cli(
+        &d,
+        &[
+            "user",
+            "add",
+            "bob",
+            "--restrict-to",
+            "EMEA",
+            "--password-stdin",
+        ],
+    );
+    cli(&d, &["user", "add", "carol", "--restrict-to", "EMEA"]);
+    cli(&d, &["group", "add-member", "EMEA", "carol"]);
+    let admin = token_for(&d, "admin");
+    let t = Some(admin.as_str());
+
+    // Filter by userName (quoted, unquoted, operator in odd case).
+    for f in [
+        r#"userName eq "alice""#,
+        "userName eq alice",
+        r#"USERNAME Eq "ALICE""#,
+    ] {
+        let a = request(&d, t, "GET", "/Users", &[("filter", f)], None, &[]);
+        assert_eq!(a.status, 200, "{f}: {}", a.body);
+        assert_eq!(a.body["totalResults"], 1, "{f}: {}", a.body);
+        let alice = &a.body["Resources"][0];
+        assert_eq!(alice["userName"], "alice");
+        assert_eq!(alice["name"]["givenName"], "Alice");
+        assert_eq!(alice["emails"][0]["value"], "alice@example.com");
+        assert_eq!(alice["phoneNumbers"][0]["type"], "mobile");
+        assert_eq!(alice["timezone"], "Europe/London");
+        assert_eq!(alice["active"], true);
+        assert!(alice.get("password").is_none());
+    }
+    let a = request(
+        &d,
+        t,
+        "GET",
+        "/Users",
+        &[(
+            "filter",
+            r#"emails[type eq "work"].value eq "alice@example.com""#,
+        )],
+        None,
+        &[],
+    );
+    assert_eq!(
+        a.body["totalResults"], 1,
+        "Entra's value-path form: {}",
+        a.body
+    );
+    for broken in [
+        r#"userName zz "x""#,
+        r#"(userName eq "x""#,
+        "userName eq",
+        r#"emails[type eq "work""#,
+    ] {
+        let a = request(&d, t, "GET", "/Users", &[("filter", broken)], None, &[]);
+        is_error(&a, 400);
+        assert_eq!(a.body["scimType"], "invalidFilter", "{broken}");
+    }
+    let deep = format!("{}userName eq \"x\"{}", "(".repeat(2000), ")".repeat(2000));
+    let a = request(&d, t, "GET", "/Users", &[("filter", &deep)], None, &[]);
+    is_error(&a, 400);
+
+    // Paging: count=0 gives only the total; startIndex is 1-based.
+    let a = request(&d, t, "GET", "/Users", &[("count", "0")], None, &[]);
+    assert_eq!(a.body["totalResults"], 4);
+    assert_eq!(a.body["Resources"].as_array().unwrap().len(), 0);
+    let a = request(
+        &d,
+        t,
+        "GET",
+        "/Users",
+        &[("startIndex", "2"), ("count", "2")],
+        None,
+        &[],
+    );
+    assert_eq!(a.body["startIndex"], 2);
+    assert_eq!(a.body["itemsPerPage"], 2);
+    assert_eq!(a.body["Resources"][0]["userName"], "alice");
+
+    // By id, with ETag and If-None-Match; projections.
+    let a = request(
+        &d,
+        t,
+        "GET",
+        "/Users",
+        &[("filter", "userName eq carol")],
+        None,
+        &[],
+    );
+    let carol = a.body["Resources"][0].clone();
+    let id = carol["id"].as_str().unwrap();
+    let a = request(
+        &d,
+        t,
+        "GET",
+        &format!("/Users/{id}"),
+        &[("attributes", "userName")],
+        None,
+        &[],
+    );
+    assert_eq!(a.status, 200);
+    assert!(
+        a.body.get("name").is_none() && a.body["userName"] == "carol",
+        "{}",
+        a.body
+    );
+    let tag = carol["meta"]["version"].as_str().unwrap().to_owned();
+    assert!(
+        a.headers
+            .contains(&format!("etag: {}", tag.to_ascii_lowercase())),
+        "{}",
+        a.headers
+    );
+    let a = request(
+        &d,
+        t,
+        "GET",
+        &format!("/Users/{id}"),
+        &[],
+        None,
+        &[&format!("If-None-Match: {tag}")],
+    );
+    assert_eq!(a.status, 304);
+    is_error(
+        &scim(&d, t, "GET", "/Users/00000000-0000-4000-8000-000000000000"),
+        404,
+    );
+    is_error(&scim(&d, t, "GET", "/Users/not-a-uuid"), 404);
+
+    // Groups: members and the tree.
+    let a = request(
+        &d,
+        t,
+        "GET",
+        "/Groups",
+        &[("filter", r#"displayName eq "EMEA""#)],
+        None,
+        &[],
+    );
+    assert_eq!(a.body["totalResults"], 1, "{}", a.body);
+    let emea = &a.body["Resources"][0];
+    assert_eq!(emea["members"][0]["value"], id);
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Groups/.search",
+        &[],
+        Some(&serde_json::json!({"filter": "displayName sw \"A\"", "count": 5})),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["totalResults"], 1);
+
+    // A restricted account's token lists only its scope; outside is 404.
+    let bob = token_for(&d, "bob");
+    let b = Some(bob.as_str());
+    let a = request(&d, b, "GET", "/Users", &[], None, &[]);
+    let mut names: Vec<&str> = a.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userName"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bob", "carol"]);
+    let alice_id = request(
+        &d,
+        t,
+        "GET",
+        "/Users",
+        &[("filter", "userName eq alice")],
+        None,
+        &[],
+    )
+    .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    is_error(&scim(&d, b, "GET", &format!("/Users/{alice_id}")), 404);
+    let a = scim(&d, b, "GET", "/Me");
+    assert_eq!(a.body["userName"], "bob", "{}", a.body);
+    let a = request(&d, b, "GET", "/Groups", &[], None, &[]);
+    assert_eq!(
+        a.body["totalResults"], 1,
+        "only EMEA is visible: {}",
+        a.body
+    );
+    // Oversized and malformed search bodies.
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users/.search",
+        &[],
+        Some(&serde_json::json!({"filter": "x".repeat(2_000_000)})),
+        &[],
+    );
+    is_error(&a, 413);
 }

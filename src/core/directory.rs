@@ -365,6 +365,14 @@ impl Directory {
         self.visible_node(actor, node)
     }
 
+    pub fn node_by_uuid(&self, actor: &Actor, uuid: Uuid) -> CoreResult<Node> {
+        let node = self
+            .store
+            .node_by_uuid(uuid)?
+            .ok_or(CoreError::NotFound("group"))?;
+        self.visible_node(actor, node)
+    }
+
     pub fn node_by_name(&self, actor: &Actor, name: &str) -> CoreResult<Node> {
         let node = self
             .store

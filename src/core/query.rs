@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
+use uuid::Uuid;
 
 use crate::core::model::{AccountId, NodeId};
 
@@ -140,6 +141,9 @@ impl Slice {
 pub struct Related {
     pub account_names: HashMap<AccountId, String>,
     pub node_names: HashMap<NodeId, String>,
+    /// The same accounts' and nodes' public ids (SCIM `id`, LDAP entryUUID).
+    pub account_uuids: HashMap<AccountId, Uuid>,
+    pub node_uuids: HashMap<NodeId, Uuid>,
     /// Visible groups each account is a direct member of.
     pub groups_of: HashMap<AccountId, Vec<NodeId>>,
     /// Visible direct members of each node.

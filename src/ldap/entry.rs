@@ -426,6 +426,7 @@ pub(crate) mod tests {
             groups_of: HashMap::from([(1, vec![10, 11, 99])]),
             members_of: HashMap::from([(10, vec![1, 3, 98])]),
             children_of: HashMap::from([(10, vec![12, 97])]),
+            ..Related::default()
         }
     }
 

@@ -1032,6 +1032,7 @@ mod tests {
             groups_of: HashMap::from([(1, vec![10])]),
             members_of: HashMap::from([(10, vec![1])]),
             children_of: HashMap::from([(11, vec![10]), (10, vec![12])]),
+            ..Related::default()
         };
         let user = Selection::new(&[], false);
         let op = Selection::new(&["+".into()], false);

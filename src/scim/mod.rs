@@ -6,10 +6,12 @@
 //! from SCIM JSON, `error` shapes every failure as a SCIM error body.
 
 mod auth;
+mod body;
 mod discovery;
 pub mod error;
 pub mod filter;
 pub mod path;
+mod read;
 pub mod resource;
 
 use hyper::body::Incoming;
@@ -40,7 +42,7 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
     let base = discovery::base_url(&request, face);
     // Every SCIM request, discovery included, needs a valid token: the
     // schema says what this directory holds, which is nobody else's business.
-    let _actor = auth::actor(face, &request).await?;
+    let actor = auth::actor(face, &request).await?;
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match (request.method(), segments.as_slice()) {
         (&Method::GET, ["ServiceProviderConfig"]) => Ok(discovery::service_provider_config(&base)),
@@ -48,6 +50,23 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
         (&Method::GET, ["Schemas", id]) => discovery::schema(&base, id),
         (&Method::GET, ["ResourceTypes"]) => Ok(discovery::resource_types(&base)),
         (&Method::GET, ["ResourceTypes", id]) => discovery::resource_type(&base, id),
+        (&Method::GET, ["Users"]) => {
+            read::users(face, &actor, read::Query::from_uri(&request), &base).await
+        }
+        (&Method::GET, ["Users", id]) => read::user(face, &actor, &request, &base, id).await,
+        (&Method::GET, ["Me"]) => read::me(face, &actor, &request, &base).await,
+        (&Method::GET, ["Groups"]) => {
+            read::groups(face, &actor, read::Query::from_uri(&request), &base).await
+        }
+        (&Method::GET, ["Groups", id]) => read::group(face, &actor, &request, &base, id).await,
+        (&Method::POST, ["Users", ".search"]) => {
+            let body = body::read_json(request, face.config.http.max_body_bytes).await?;
+            read::users(face, &actor, read::Query::from_search_body(&body)?, &base).await
+        }
+        (&Method::POST, ["Groups", ".search"]) => {
+            let body = body::read_json(request, face.config.http.max_body_bytes).await?;
+            read::groups(face, &actor, read::Query::from_search_body(&body)?, &base).await
+        }
         _ => Err(ScimError::not_found("no such SCIM endpoint")),
     }
 }

@@ -71,11 +71,12 @@ pub(super) fn related(
         .flat_map(|a| std::iter::once(a.id).chain(a.manager))
         .collect();
     let sql = format!(
-        "{with}SELECT a.id, a.user_name FROM accounts a WHERE a.id IN ({IDS}){}",
+        "{with}SELECT a.id, a.user_name, a.uuid FROM accounts a WHERE a.id IN ({IDS}){}",
         visible_account.and("a.id")
     );
     each_row(conn, visibility, &sql, &named_accounts, |row| {
         out.account_names.insert(row.get(0)?, row.get(1)?);
+        out.account_uuids.insert(row.get(0)?, uuid_at(row, 2)?);
         Ok(())
     })?;
 
@@ -91,17 +92,18 @@ pub(super) fn related(
         )
         .collect();
     let sql = format!(
-        "{with}SELECT n.id, n.name FROM nodes n WHERE n.id IN ({IDS}){}",
+        "{with}SELECT n.id, n.name, n.uuid FROM nodes n WHERE n.id IN ({IDS}){}",
         visible_node.and("n.id")
     );
     each_row(conn, visibility, &sql, &named_nodes, |row| {
         out.node_names.insert(row.get(0)?, row.get(1)?);
+        out.node_uuids.insert(row.get(0)?, uuid_at(row, 2)?);
         Ok(())
     })?;
 
     // 3. The groups of (visible) accounts, with their names.
     let sql = format!(
-        "{with}SELECT ms.account_id, g.id, g.name FROM memberships ms \
+        "{with}SELECT ms.account_id, g.id, g.name, g.uuid FROM memberships ms \
          JOIN nodes g ON g.id = ms.node_id \
          WHERE ms.account_id IN ({IDS}){}{} \
          ORDER BY ms.account_id, ms.node_id",
@@ -112,13 +114,14 @@ pub(super) fn related(
         let (account, node): (i64, i64) = (row.get(0)?, row.get(1)?);
         out.groups_of.entry(account).or_default().push(node);
         out.node_names.insert(node, row.get(2)?);
+        out.node_uuids.insert(node, uuid_at(row, 3)?);
         Ok(())
     })?;
 
     // 4. The members of (visible) nodes, archived ones left out, with
     //    their names.
     let sql = format!(
-        "{with}SELECT ms.node_id, a.id, a.user_name FROM memberships ms \
+        "{with}SELECT ms.node_id, a.id, a.user_name, a.uuid FROM memberships ms \
          JOIN accounts a ON a.id = ms.account_id \
          WHERE ms.node_id IN ({IDS}) AND a.archived = 0{}{} \
          ORDER BY ms.node_id, ms.account_id",
@@ -129,12 +132,13 @@ pub(super) fn related(
         let (node, account): (i64, i64) = (row.get(0)?, row.get(1)?);
         out.members_of.entry(node).or_default().push(account);
         out.account_names.insert(account, row.get(2)?);
+        out.account_uuids.insert(account, uuid_at(row, 3)?);
         Ok(())
     })?;
 
     // 5. The child nodes of (visible) nodes, with their names.
     let sql = format!(
-        "{with}SELECT c.parent, c.id, c.name FROM nodes c \
+        "{with}SELECT c.parent, c.id, c.name, c.uuid FROM nodes c \
          WHERE c.parent IN ({IDS}){}{} \
          ORDER BY c.parent, c.id",
         visible_node.and("c.parent"),
@@ -144,8 +148,17 @@ pub(super) fn related(
         let (parent, child): (i64, i64) = (row.get(0)?, row.get(1)?);
         out.children_of.entry(parent).or_default().push(child);
         out.node_names.insert(child, row.get(2)?);
+        out.node_uuids.insert(child, uuid_at(row, 3)?);
         Ok(())
     })?;
 
     Ok(out)
+}
+
+/// A stored UUID column as a `Uuid` (SQLite hands it back as text).
+fn uuid_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<uuid::Uuid> {
+    let text: String = row.get(index)?;
+    uuid::Uuid::parse_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
