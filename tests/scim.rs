@@ -428,3 +428,243 @@ fn reads_lists_filters_and_scopes() {
     );
     is_error(&a, 413);
 }
+
+#[test]
+fn create_replace_delete_and_restore_users() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    cli(
+        &d,
+        &[
+            "user",
+            "add",
+            "boss",
+            "--type",
+            "Administrator",
+            "--role",
+            "user-management",
+        ],
+    );
+    cli(&d, &["user", "add", "reader"]);
+    let admin = token_for(&d, "admin");
+    let t = Some(admin.as_str());
+
+    // Okta's shape.
+    let okta = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "jyoung",
+        "name": {"givenName": "Jane", "familyName": "Young"},
+        "emails": [{"primary": true, "value": "jyoung@example.com", "type": "work"}],
+        "active": true,
+        "password": "Str0ngSecret",
+        "externalId": "00u1abcd"
+    });
+    let a = request(&d, t, "POST", "/Users", &[], Some(&okta), &[]);
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id = a.body["id"].as_str().unwrap().to_owned();
+    assert!(
+        a.headers.contains(&format!(
+            "location: https://localhost:{}/scim/v2/users/{id}",
+            d.https.unwrap().port()
+        )),
+        "{}",
+        a.headers
+    );
+    assert!(a.headers.contains("etag: w/\""), "{}", a.headers);
+    assert_eq!(a.body["externalId"], "00u1abcd");
+    assert!(a.body.get("password").is_none());
+    // The password works on the LDAP face at once.
+    let out = std::process::Command::new("ldapwhoami")
+        .args([
+            "-x",
+            "-H",
+            &format!("ldap://{}", d.ldap.unwrap()),
+            "-D",
+            "jyoung",
+            "-w",
+            "Str0ngSecret",
+        ])
+        .env("LDAPCONF", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Errors as RFC 7644 spells them.
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users",
+        &[],
+        Some(&json!({"userName": "JYOUNG"})),
+        &[],
+    );
+    is_error(&a, 409);
+    assert_eq!(a.body["scimType"], "uniqueness");
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users",
+        &[],
+        Some(&json!({"userName": "weak1", "password": "password1"})),
+        &[],
+    );
+    is_error(&a, 400);
+    assert_eq!(a.body["scimType"], "invalidValue");
+    assert!(
+        a.body["detail"].as_str().unwrap().contains("upper-case"),
+        "{}",
+        a.body
+    );
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users",
+        &[],
+        Some(&json!({"userName": "bad.name"})),
+        &[],
+    );
+    assert_eq!(a.body["scimType"], "invalidValue", "{}", a.body);
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users",
+        &[],
+        Some(&json!({"userName": "tz1", "timezone": "Mars/Olympus"})),
+        &[],
+    );
+    assert_eq!(a.body["scimType"], "invalidValue", "{}", a.body);
+
+    // Entra's shape: string booleans, a manager as a plain string, an
+    // unknown extension URN.
+    let boss_id = request(
+        &d,
+        t,
+        "GET",
+        "/Users",
+        &[("filter", "userName eq boss")],
+        None,
+        &[],
+    )
+    .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let entra = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "urn:example:unknown"],
+        "userName": "Entra1",
+        "active": "False",
+        "displayName": "Entra One",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": boss_id},
+        "urn:example:unknown": {"x": 1}
+    });
+    let a = request(&d, t, "POST", "/Users", &[], Some(&entra), &[]);
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["active"], false);
+    assert_eq!(
+        a.body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"]["value"],
+        boss_id.as_str()
+    );
+
+    // PUT with a stale If-Match is 412; a current one replaces.
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Users/{id}"),
+        &[],
+        Some(&json!({"userName": "jyoung", "name": {"givenName": "Janet"}})),
+        &["If-Match: W/\"999\""],
+    );
+    is_error(&a, 412);
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Users/{id}"),
+        &[],
+        Some(&json!({"userName": "jyoung", "name": {"givenName": "Janet"}, "active": true})),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["name"]["givenName"], "Janet");
+    assert!(a.body.get("emails").is_none(), "PUT replaces: {}", a.body);
+
+    // A read-only token cannot write.
+    let reader = token_for(&d, "reader");
+    let a = request(
+        &d,
+        Some(&reader),
+        "POST",
+        "/Users",
+        &[],
+        Some(&json!({"userName": "sneaky"})),
+        &[],
+    );
+    is_error(&a, 403);
+    let a = request(
+        &d,
+        Some(&reader),
+        "DELETE",
+        &format!("/Users/{id}"),
+        &[],
+        None,
+        &[],
+    );
+    is_error(&a, 403);
+
+    // DELETE archives: 204, then 404, the row stays, and a POST of the same
+    // userName brings back the same id.
+    let a = request(&d, t, "DELETE", &format!("/Users/{id}"), &[], None, &[]);
+    assert_eq!(a.status, 204, "{}", a.body);
+    is_error(&scim(&d, t, "GET", &format!("/Users/{id}")), 404);
+    let a = request(
+        &d,
+        t,
+        "GET",
+        "/Users",
+        &[("filter", "userName eq jyoung")],
+        None,
+        &[],
+    );
+    assert_eq!(a.body["totalResults"], 0);
+    let shown = String::from_utf8(d.command(&["user", "show", "jyoung"], None).stdout).unwrap();
+    assert!(
+        shown.contains("archived") && shown.contains("yes"),
+        "{shown}"
+    );
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users",
+        &[],
+        Some(&json!({"userName": "jyoung", "name": {"familyName": "Back"}})),
+        &[],
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["id"], id.as_str(), "same account, same id");
+    assert_eq!(a.body["active"], true);
+    assert_eq!(a.body["name"]["familyName"], "Back");
+
+    // Malformed and oversized bodies.
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users",
+        &[],
+        Some(&json!("not an object")),
+        &[],
+    );
+    is_error(&a, 400);
+}

@@ -400,7 +400,55 @@ impl Directory {
 
     // --- changing accounts -------------------------------------------------
 
+    /// Creates an account. If an archived account (one SCIM deleted) has
+    /// the same user name, it comes back instead: same row, same id, with
+    /// the new attributes, active again (never deleted means never lost).
     pub fn create_account(&self, actor: &Actor, new: NewAccount) -> CoreResult<Account> {
+        let row = self.checked_row(actor, new)?;
+        if let Some(archived) = self
+            .store
+            .account_by_user_name(&row.user_name)?
+            .filter(|a| a.archived)
+        {
+            return self.restore(actor, archived, row);
+        }
+        let id = self.store.insert_account(&row)?;
+        self.store
+            .account(id)?
+            .ok_or(CoreError::NotFound("account"))
+    }
+
+    /// Brings an archived account back with the attributes of `row`.
+    fn restore(&self, actor: &Actor, archived: Account, row: NewAccountRow) -> CoreResult<Account> {
+        self.rules().may_manage_account(actor, &archived)?;
+        let update = AccountUpdate {
+            user_name: Some(row.user_name),
+            given_name: Some(row.given_name),
+            family_name: Some(row.family_name),
+            email: Some(row.email),
+            mobile: Some(row.mobile),
+            time_zone: Some(row.time_zone),
+            account_type: Some(row.account_type),
+            auth_method: Some(row.auth_method),
+            restricted_to: Some(row.restricted_to),
+            manager: Some(row.manager),
+            roles: Some(row.roles),
+            status: Some(row.status),
+            archived: Some(false),
+            external_id: Some(row.external_id),
+            // A restored account starts from the password it is given.
+            password_hash: Some(row.password_hash),
+            ..AccountUpdate::default()
+        };
+        self.store
+            .update_account(archived.id, &update, None, row.now)?;
+        self.store
+            .account(archived.id)?
+            .ok_or(CoreError::NotFound("account"))
+    }
+
+    /// Every check a new account passes, and the row it becomes.
+    fn checked_row(&self, actor: &Actor, new: NewAccount) -> CoreResult<NewAccountRow> {
         let rules = self.rules();
         rules.may_create_accounts(actor)?;
         validate::user_name(&new.user_name)?;
@@ -429,7 +477,7 @@ impl Directory {
         rules.may_restrict_to(actor, restricted_to)?;
         rules.may_set_manager(actor, None, manager.as_ref())?;
 
-        let row = NewAccountRow {
+        Ok(NewAccountRow {
             uuid: Uuid::new_v4(),
             user_name: new.user_name,
             password_hash: new.password.map(|p| p.0),
@@ -448,11 +496,7 @@ impl Directory {
             status: new.status,
             external_id: new.external_id,
             now: Timestamp::now(),
-        };
-        let id = self.store.insert_account(&row)?;
-        self.store
-            .account(id)?
-            .ok_or(CoreError::NotFound("account"))
+        })
     }
 
     /// Changes an account's data. Anyone may change their own time zone; all

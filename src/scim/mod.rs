@@ -13,6 +13,7 @@ pub mod filter;
 pub mod path;
 mod read;
 pub mod resource;
+mod write;
 
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
@@ -59,6 +60,12 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             read::groups(face, &actor, read::Query::from_uri(&request), &base).await
         }
         (&Method::GET, ["Groups", id]) => read::group(face, &actor, &request, &base, id).await,
+        (&Method::POST, ["Users"]) => write::create_user(face, &actor, request, &base).await,
+        (&Method::PUT, ["Users", id]) => {
+            let id = id.to_string();
+            write::replace_user(face, &actor, request, &base, &id).await
+        }
+        (&Method::DELETE, ["Users", id]) => write::delete_user(face, &actor, id).await,
         (&Method::POST, ["Users", ".search"]) => {
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;
             read::users(face, &actor, read::Query::from_search_body(&body)?, &base).await

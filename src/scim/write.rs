@@ -1,0 +1,235 @@
+//! Changing users: `POST /Users` (which also brings back an archived
+//! account of the same user name, with the same id), `PUT /Users/{id}`
+//! (a full replace) and `DELETE /Users/{id}` (which archives: accounts are
+//! never deleted). Every change goes through the core as the token's actor.
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ETAG, IF_MATCH, LOCATION};
+use hyper::{Request, Response, StatusCode};
+use uuid::Uuid;
+
+use super::body::read_json;
+use super::discovery::json_response;
+use super::error::ScimError;
+use super::resource::{etag, parse_user, user_json, Projection, ResourceError, UserInput};
+use crate::core::model::{Account, AccountType, AuthMethod, Status};
+use crate::core::{AccountChange, Actor, CoreError, Directory, NewAccount};
+use crate::http::{Body, HttpFace};
+
+impl From<ResourceError> for ScimError {
+    fn from(e: ResourceError) -> Self {
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some(e.scim_type.as_str()),
+            e.detail,
+        )
+    }
+}
+
+/// What a SCIM body becomes once its ids are resolved against the store.
+struct Resolved {
+    manager: Option<i64>,
+    restricted_to: Option<i64>,
+}
+
+/// Turns the ids a body names into rows the actor can see; an id it
+/// cannot see is a bad value, not a hint that it exists.
+fn resolve(d: &Directory, actor: &Actor, input: &UserInput) -> Result<Resolved, CoreError> {
+    let manager = input
+        .manager
+        .map(|m| d.account_by_uuid(actor, m).map(|a| a.id))
+        .transpose()
+        .map_err(|_| CoreError::InvalidValue {
+            field: "manager",
+            reason: "no such user".into(),
+        })?;
+    let restricted_to = input
+        .restricted_to
+        .map(|n| d.node_by_uuid(actor, n).map(|g| g.id))
+        .transpose()
+        .map_err(|_| CoreError::InvalidValue {
+            field: "restrictedTo",
+            reason: "no such group".into(),
+        })?;
+    Ok(Resolved {
+        manager,
+        restricted_to,
+    })
+}
+
+fn status_of(active: Option<bool>) -> Status {
+    match active {
+        Some(false) => Status::Inactive,
+        _ => Status::Active,
+    }
+}
+
+/// The resource as it now stands, with its ETag and (for creates) 201 and
+/// its Location.
+async fn answer(
+    face: &HttpFace,
+    actor: &Actor,
+    account: Account,
+    base: &str,
+    created: bool,
+) -> Result<Response<Body>, ScimError> {
+    let actor = actor.clone();
+    let (account, related) = face
+        .service
+        .run(move |d| {
+            let related = d.related(&actor, &[&account], &[])?;
+            Ok((account, related))
+        })
+        .await?;
+    let json = user_json(&account, &related, base, &Projection::all());
+    let mut response = json_response(&json);
+    let headers = response.headers_mut();
+    if let Ok(tag) = HeaderValue::from_str(&etag(account.version)) {
+        headers.insert(ETAG, tag);
+    }
+    if created {
+        *response.status_mut() = StatusCode::CREATED;
+        if let Some(Ok(location)) = json["meta"]["location"].as_str().map(HeaderValue::from_str) {
+            response.headers_mut().insert(LOCATION, location);
+        }
+    }
+    Ok(response)
+}
+
+pub async fn create_user(
+    face: &HttpFace,
+    actor: &Actor,
+    request: Request<Incoming>,
+    base: &str,
+) -> Result<Response<Body>, ScimError> {
+    let body = read_json(request, face.config.http.max_body_bytes).await?;
+    let input = parse_user(&body)?;
+    let user_name = input
+        .user_name
+        .clone()
+        .ok_or_else(|| ScimError::bad_request("invalidValue", "userName is required"))?;
+    let password = match input.password.clone() {
+        Some(p) => Some(face.service.prepare_password(p).await?),
+        None => None,
+    };
+    let who = actor.clone();
+    let account = face
+        .service
+        .run(move |d| {
+            let ids = resolve(d, &who, &input)?;
+            let mut new = NewAccount::named(user_name);
+            new.password = password;
+            new.given_name = input.given_name.unwrap_or_default();
+            new.family_name = input.family_name.unwrap_or_default();
+            if new.given_name.is_empty() && new.family_name.is_empty() {
+                new.family_name = input.display_name.unwrap_or_default();
+            }
+            new.email = input.email;
+            new.mobile = input.mobile;
+            new.time_zone = input.time_zone;
+            new.account_type = input.account_type.unwrap_or(AccountType::ReportReader);
+            new.auth_method = input.auth_method.unwrap_or(AuthMethod::Password);
+            new.restricted_to = ids.restricted_to;
+            new.manager = ids.manager;
+            new.roles = input.roles.unwrap_or_default();
+            new.status = status_of(input.active);
+            new.external_id = input.external_id;
+            d.create_account(&who, new)
+        })
+        .await?;
+    answer(face, actor, account, base, true).await
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ScimError> {
+    Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such user"))
+}
+
+/// `If-Match` as the stored version it names (`W/"7"` or `"7"`); `*`
+/// matches anything. A tag that names no version cannot match: 412.
+fn expected_version<B>(request: &Request<B>) -> Result<Option<i64>, ScimError> {
+    let Some(value) = request.headers().get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| {
+            ScimError::new(
+                StatusCode::PRECONDITION_FAILED,
+                None,
+                "If-Match names no version of this resource",
+            )
+        })
+}
+
+pub async fn replace_user(
+    face: &HttpFace,
+    actor: &Actor,
+    request: Request<Incoming>,
+    base: &str,
+    id: &str,
+) -> Result<Response<Body>, ScimError> {
+    let uuid = parse_id(id)?;
+    let expected = expected_version(&request)?;
+    let body = read_json(request, face.config.http.max_body_bytes).await?;
+    let input = parse_user(&body)?;
+    let password = match input.password.clone() {
+        Some(p) => Some(face.service.prepare_password(p).await?),
+        None => None,
+    };
+    let who = actor.clone();
+    let account = face
+        .service
+        .run(move |d| {
+            let current = d.account_by_uuid(&who, uuid)?;
+            let ids = resolve(d, &who, &input)?;
+            // PUT replaces: what the body leaves out is cleared, except what
+            // a client cannot clear (user name, type, method: kept).
+            let change = AccountChange {
+                user_name: input.user_name,
+                given_name: Some(input.given_name.unwrap_or_default()),
+                family_name: Some(input.family_name.unwrap_or_default()),
+                email: Some(input.email),
+                mobile: Some(input.mobile),
+                time_zone: input.time_zone,
+                account_type: input.account_type,
+                auth_method: input.auth_method,
+                restricted_to: input.restricted_to.map(|_| ids.restricted_to),
+                manager: input.manager.map(|_| ids.manager),
+                roles: input.roles,
+                status: Some(status_of(input.active)),
+                external_id: Some(input.external_id),
+            };
+            let changed = d.update_account(&who, current.id, change, expected)?;
+            if let Some(p) = password {
+                d.set_password(&who, current.id, p)?;
+                return d.account(&who, current.id);
+            }
+            Ok(changed)
+        })
+        .await?;
+    answer(face, actor, account, base, false).await
+}
+
+pub async fn delete_user(
+    face: &HttpFace,
+    actor: &Actor,
+    id: &str,
+) -> Result<Response<Body>, ScimError> {
+    let uuid = parse_id(id)?;
+    let who = actor.clone();
+    face.service
+        .run(move |d| {
+            let account = d.account_by_uuid(&who, uuid)?;
+            d.archive_account(&who, account.id)
+        })
+        .await?;
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
