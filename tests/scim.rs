@@ -668,3 +668,140 @@ fn create_replace_delete_and_restore_users() {
     );
     is_error(&a, 400);
 }
+
+#[test]
+fn groups_with_people_and_nested_groups() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    let admin = token_for(&d, "admin");
+    let t = Some(admin.as_str());
+    let mut ids = Vec::new();
+    for name in ["ann", "ben", "cat"] {
+        let a = request(
+            &d,
+            t,
+            "POST",
+            "/Users",
+            &[],
+            Some(&json!({"userName": name})),
+            &[],
+        );
+        assert_eq!(a.status, 201, "{}", a.body);
+        ids.push(a.body["id"].as_str().unwrap().to_owned());
+    }
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Groups",
+        &[],
+        Some(
+            &json!({"displayName": "Night shift", "members": [{"value": ids[0]}, {"value": ids[1], "type": "User"}]}),
+        ),
+        &[],
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    let night = a.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(a.body["members"].as_array().unwrap().len(), 2);
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Groups",
+        &[],
+        Some(&json!({"displayName": "Night shift"})),
+        &[],
+    );
+    is_error(&a, 409);
+    assert_eq!(a.body["scimType"], "uniqueness");
+
+    // A parent group whose member is the night shift group: nesting.
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Groups",
+        &[],
+        Some(&json!({"displayName": "Support", "members": [{"value": night, "type": "Group"}]})),
+        &[],
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    let support = a.body["id"].as_str().unwrap().to_owned();
+    let a = scim(&d, t, "GET", &format!("/Groups/{night}"));
+    assert_eq!(
+        a.body["urn:dirgate:params:scim:schemas:extension:dirgate:2.0:Group"]["parent"]["value"],
+        support.as_str(),
+        "{}",
+        a.body
+    );
+
+    // PUT replaces membership wholesale (Okta), touching only the difference.
+    let before: Vec<i64> = ids.iter().map(|i| version(&d, t, i)).collect();
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Groups/{night}"),
+        &[],
+        Some(
+            &json!({"displayName": "Night shift", "members": [{"value": ids[1]}, {"value": ids[2]}]}),
+        ),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let members: Vec<&str> = a.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, [ids[1].as_str(), ids[2].as_str()]);
+    let after: Vec<i64> = ids.iter().map(|i| version(&d, t, i)).collect();
+    assert!(after[0] > before[0], "ann left the group");
+    assert_eq!(after[1], before[1], "ben stayed: untouched");
+    assert!(after[2] > before[2], "cat joined");
+
+    // The same membership shows on the LDAP face.
+    let out = std::process::Command::new("ldapsearch")
+        .args([
+            "-x",
+            "-LLL",
+            "-H",
+            &format!("ldap://{}", d.ldap.unwrap()),
+            "-D",
+            "admin",
+            "-w",
+            d.admin_password.as_deref().unwrap(),
+            "-b",
+            "dc=example,dc=com",
+            "(cn=Night shift)",
+            "member",
+            "memberOf",
+        ])
+        .env("LDAPCONF", "/dev/null")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace("\n ", "");
+    assert!(
+        text.contains("member: uid=cat,ou=people,dc=example,dc=com"),
+        "{text}"
+    );
+    assert!(!text.contains("uid=ann"), "{text}");
+    assert!(
+        text.contains("memberOf: cn=Support,ou=groups,dc=example,dc=com"),
+        "{text}"
+    );
+}
+
+fn version(d: &Daemon, t: Option<&str>, id: &str) -> i64 {
+    let a = scim(d, t, "GET", &format!("/Users/{id}"));
+    a.body["meta"]["version"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .unwrap()
+}

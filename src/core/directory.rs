@@ -2,6 +2,7 @@
 //! whether the actor may, and only then reaches the store. Calls block; the
 //! async faces reach them through `service.rs`.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -722,6 +723,96 @@ impl Directory {
         self.store
             .set_node_parent(node.id, parent, Timestamp::now())?;
         self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+    }
+
+    /// Renames a node and/or sets its external id, if the actor manages it.
+    pub fn update_node(
+        &self,
+        actor: &Actor,
+        id: NodeId,
+        name: Option<String>,
+        external_id: Option<Option<String>>,
+        expected_version: Option<i64>,
+    ) -> CoreResult<Node> {
+        let node = self.node(actor, id)?;
+        self.rules().may_manage_node(actor, Some(node.id))?;
+        if let Some(n) = &name {
+            validate::node_name(n)?;
+        }
+        self.store.update_node(
+            node.id,
+            name.as_deref(),
+            external_id.as_ref().map(|e| e.as_deref()),
+            expected_version,
+            Timestamp::now(),
+        )?;
+        self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+    }
+
+    /// Direct members of a node the actor may see, limited to what it may see.
+    pub fn members(&self, actor: &Actor, node: NodeId) -> CoreResult<Vec<AccountId>> {
+        let node = self.node(actor, node)?;
+        let related = self.related(actor, &[], &[&node])?;
+        Ok(related
+            .members_of
+            .get(&node.id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// Makes `node`'s direct members exactly `people`, touching only the
+    /// difference (a 10,000-member group changed by one member costs one
+    /// write), and moves the `groups` under it. Every right is checked
+    /// before the first write, so a refused request changes nothing.
+    pub fn set_members(
+        &self,
+        actor: &Actor,
+        node: NodeId,
+        people: &BTreeSet<AccountId>,
+        groups: &BTreeSet<NodeId>,
+    ) -> CoreResult<()> {
+        let current: BTreeSet<AccountId> = self.members(actor, node)?.into_iter().collect();
+        let gone: Vec<AccountId> = current.difference(people).copied().collect();
+        let new: Vec<AccountId> = people.difference(&current).copied().collect();
+        for account in gone.iter().chain(&new) {
+            self.membership_checks(actor, node, *account)?;
+        }
+        let rules = self.rules();
+        for child in groups {
+            let child = self.node(actor, *child)?;
+            rules.may_move_node(actor, &child)?;
+            if self.store.node_in_subtree(child.id, node)? {
+                return Err(CoreError::InvalidTree(format!(
+                    "{} cannot become a member of its own subgroup",
+                    child.name
+                )));
+            }
+        }
+        let now = Timestamp::now();
+        for account in gone {
+            self.store.remove_member(node, account, now)?;
+        }
+        for account in new {
+            self.store.add_member(node, account, now)?;
+        }
+        for child in groups {
+            self.move_node(actor, *child, Some(node))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the actor may change each of these accounts (for example put
+    /// them into a group it is about to create): checked before any write.
+    pub fn check_may_manage(
+        &self,
+        actor: &Actor,
+        accounts: &BTreeSet<AccountId>,
+    ) -> CoreResult<()> {
+        let rules = self.rules();
+        for id in accounts {
+            rules.may_manage_account(actor, &self.account(actor, *id)?)?;
+        }
+        Ok(())
     }
 
     /// Puts an account into a group. The actor must manage both.

@@ -10,6 +10,7 @@ mod body;
 mod discovery;
 pub mod error;
 pub mod filter;
+mod groups;
 pub mod path;
 mod read;
 pub mod resource;
@@ -69,6 +70,11 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
         (&Method::POST, ["Users", ".search"]) => {
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;
             read::users(face, &actor, read::Query::from_search_body(&body)?, &base).await
+        }
+        (&Method::POST, ["Groups"]) => groups::create_group(face, &actor, request, &base).await,
+        (&Method::PUT, ["Groups", id]) => {
+            let id = id.to_string();
+            groups::replace_group(face, &actor, request, &base, &id).await
         }
         (&Method::POST, ["Groups", ".search"]) => {
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;

@@ -1,0 +1,152 @@
+//! Changing groups: `POST /Groups` and `PUT /Groups/{id}`. A group's
+//! members are people (memberships) and groups (its children in the one
+//! organisation tree), so a member of type Group moves that group under
+//! this one. Every id is resolved, and every right checked, before the
+//! first write, so a refused request changes nothing.
+
+use std::collections::BTreeSet;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ETAG, LOCATION};
+use hyper::{Request, Response, StatusCode};
+use uuid::Uuid;
+
+use super::body::read_json;
+use super::discovery::json_response;
+use super::error::ScimError;
+use super::resource::{etag, group_json, parse_group, MemberInput, MemberType, Projection};
+use crate::core::model::{AccountId, Node, NodeId, NodeKind};
+use crate::core::{Actor, CoreError, CoreResult, Directory, NewNode};
+use crate::http::{Body, HttpFace};
+
+/// A group's members, resolved to rows the actor can see.
+#[derive(Default)]
+struct Members {
+    people: BTreeSet<AccountId>,
+    groups: BTreeSet<NodeId>,
+}
+
+fn resolve_members(d: &Directory, actor: &Actor, members: &[MemberInput]) -> CoreResult<Members> {
+    let mut out = Members::default();
+    for m in members {
+        let person = match m.kind {
+            Some(MemberType::Group) => None,
+            _ => d.account_by_uuid(actor, m.value).ok(),
+        };
+        match person {
+            Some(a) => {
+                out.people.insert(a.id);
+            }
+            None => {
+                let group = match m.kind {
+                    Some(MemberType::User) => None,
+                    _ => d.node_by_uuid(actor, m.value).ok(),
+                };
+                let g = group.ok_or_else(|| CoreError::InvalidValue {
+                    field: "members",
+                    reason: format!("no such user or group {}", m.value),
+                })?;
+                out.groups.insert(g.id);
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn answer(
+    face: &HttpFace,
+    actor: &Actor,
+    node: Node,
+    base: &str,
+    created: bool,
+) -> Result<Response<Body>, ScimError> {
+    let actor = actor.clone();
+    let (node, related) = face
+        .service
+        .run(move |d| {
+            let related = d.related(&actor, &[], &[&node])?;
+            Ok((node, related))
+        })
+        .await?;
+    let json = group_json(&node, &related, base, &Projection::all());
+    let mut response = json_response(&json);
+    if let Ok(tag) = HeaderValue::from_str(&etag(node.version)) {
+        response.headers_mut().insert(ETAG, tag);
+    }
+    if created {
+        *response.status_mut() = StatusCode::CREATED;
+        if let Some(Ok(location)) = json["meta"]["location"].as_str().map(HeaderValue::from_str) {
+            response.headers_mut().insert(LOCATION, location);
+        }
+    }
+    Ok(response)
+}
+
+pub async fn create_group(
+    face: &HttpFace,
+    actor: &Actor,
+    request: Request<Incoming>,
+    base: &str,
+) -> Result<Response<Body>, ScimError> {
+    let body = read_json(request, face.config.http.max_body_bytes).await?;
+    let input = parse_group(&body)?;
+    let name = input
+        .display_name
+        .clone()
+        .ok_or_else(|| ScimError::bad_request("invalidValue", "displayName is required"))?;
+    let who = actor.clone();
+    let node = face
+        .service
+        .run(move |d| {
+            let parent = input
+                .parent
+                .map(|p| d.node_by_uuid(&who, p).map(|n| n.id))
+                .transpose()?;
+            let members = resolve_members(d, &who, input.members.as_deref().unwrap_or_default())?;
+            d.check_may_manage(&who, &members.people)?;
+            let node = d.create_node(
+                &who,
+                NewNode {
+                    name,
+                    kind: input.kind.unwrap_or(NodeKind::Group),
+                    parent,
+                    external_id: input.external_id,
+                },
+            )?;
+            d.set_members(&who, node.id, &members.people, &members.groups)?;
+            d.node(&who, node.id)
+        })
+        .await?;
+    answer(face, actor, node, base, true).await
+}
+
+pub async fn replace_group(
+    face: &HttpFace,
+    actor: &Actor,
+    request: Request<Incoming>,
+    base: &str,
+    id: &str,
+) -> Result<Response<Body>, ScimError> {
+    let uuid = Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such group"))?;
+    let body = read_json(request, face.config.http.max_body_bytes).await?;
+    let input = parse_group(&body)?;
+    let who = actor.clone();
+    let node = face
+        .service
+        .run(move |d| {
+            let node = d.node_by_uuid(&who, uuid)?;
+            let members = resolve_members(d, &who, input.members.as_deref().unwrap_or_default())?;
+            d.update_node(
+                &who,
+                node.id,
+                input.display_name,
+                Some(input.external_id),
+                None,
+            )?;
+            // Okta replaces membership wholesale by PUT.
+            d.set_members(&who, node.id, &members.people, &members.groups)?;
+            d.node(&who, node.id)
+        })
+        .await?;
+    answer(face, actor, node, base, false).await
+}
