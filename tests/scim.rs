@@ -188,6 +188,17 @@ fn discovery_documents_are_served_with_absolute_locations() {
     );
 
     is_error(&scim(&d, t, "GET", "/ResourceTypes/Printer"), 404);
+    for method in ["POST", "PUT", "PATCH", "DELETE"] {
+        for path in ["/ServiceProviderConfig", "/Schemas", "/ResourceTypes"] {
+            let a = scim(&d, t, method, path);
+            is_error(&a, 405);
+            assert!(
+                a.headers.contains("allow: get"),
+                "{method} {path}: {}",
+                a.headers
+            );
+        }
+    }
     is_error(&scim(&d, t, "GET", "/NoSuchThing"), 404);
 }
 

@@ -57,6 +57,11 @@ impl ScimError {
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_SCIM));
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            response
+                .headers_mut()
+                .insert(hyper::header::ALLOW, HeaderValue::from_static("GET"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 6750 section 3.
             response.headers_mut().insert(

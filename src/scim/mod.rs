@@ -11,13 +11,14 @@ mod discovery;
 pub mod error;
 pub mod filter;
 mod groups;
+pub mod patch;
 pub mod path;
 mod read;
 pub mod resource;
 mod write;
 
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response};
+use hyper::{Method, Request, Response, StatusCode};
 
 use crate::http::{Body, HttpFace};
 use error::ScimError;
@@ -80,6 +81,12 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;
             read::groups(face, &actor, read::Query::from_search_body(&body)?, &base).await
         }
+        // The discovery documents are read only (RFC 7644 section 4).
+        (_, ["ServiceProviderConfig" | "Schemas" | "ResourceTypes", ..]) => Err(ScimError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "the discovery endpoints answer GET only",
+        )),
         _ => Err(ScimError::not_found("no such SCIM endpoint")),
     }
 }
