@@ -804,6 +804,35 @@ fn groups_with_people_and_nested_groups() {
         text.contains("memberOf: cn=Support,ou=groups,dc=example,dc=com"),
         "{text}"
     );
+
+    // Deleting groups: not while something depends on them.
+    let a = request(
+        &d,
+        t,
+        "DELETE",
+        &format!("/Groups/{support}"),
+        &[],
+        None,
+        &[],
+    );
+    is_error(&a, 409);
+    assert!(
+        a.body["detail"].as_str().unwrap().contains("subgroups"),
+        "{}",
+        a.body
+    );
+    cli(&d, &["user", "add", "dana", "--restrict-to", "Night shift"]);
+    let a = request(&d, t, "DELETE", &format!("/Groups/{night}"), &[], None, &[]);
+    is_error(&a, 409);
+    cli(&d, &["user", "set", "dana", "--restrict-to", "Support"]);
+    let a = request(&d, t, "DELETE", &format!("/Groups/{night}"), &[], None, &[]);
+    assert_eq!(a.status, 204, "{}", a.body);
+    is_error(&scim(&d, t, "GET", &format!("/Groups/{night}")), 404);
+    // Its members are still there; only the membership went.
+    assert_eq!(
+        scim(&d, t, "GET", &format!("/Users/{}", ids[2])).status,
+        200
+    );
 }
 
 fn version(d: &Daemon, t: Option<&str>, id: &str) -> i64 {

@@ -749,6 +749,14 @@ impl Directory {
         self.store.node(id)?.ok_or(CoreError::NotFound("group"))
     }
 
+    /// Deletes a group the actor manages (never an account: those are only
+    /// archived). The root of the actor's own scope is not its to delete.
+    pub fn delete_node(&self, actor: &Actor, id: NodeId) -> CoreResult<()> {
+        let node = self.node(actor, id)?;
+        self.rules().may_move_node(actor, &node)?;
+        Ok(self.store.delete_node(node.id)?)
+    }
+
     /// Direct members of a node the actor may see, limited to what it may see.
     pub fn members(&self, actor: &Actor, node: NodeId) -> CoreResult<Vec<AccountId>> {
         let node = self.node(actor, node)?;

@@ -29,6 +29,8 @@ pub enum CoreError {
     Conflict(&'static str),
     #[error("the {0} was changed by someone else; read it again")]
     VersionMismatch(&'static str),
+    #[error("{0}")]
+    InUse(&'static str),
     #[error("invalid organisation tree change: {0}")]
     InvalidTree(String),
     #[error("the account is not usable: {0}")]
@@ -49,6 +51,7 @@ impl From<StoreError> for CoreError {
             StoreError::Conflict(field) => CoreError::Conflict(field),
             StoreError::NotFound(what) => CoreError::NotFound(what),
             StoreError::VersionMismatch(what) => CoreError::VersionMismatch(what),
+            StoreError::InUse(why) => CoreError::InUse(why),
             other => CoreError::Store(other),
         }
     }

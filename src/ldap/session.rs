@@ -65,6 +65,7 @@ impl LdapError {
             | CoreError::UnknownRole(_)
             | CoreError::InvalidTree(_) => C::ConstraintViolation,
             CoreError::Conflict(_) => C::EntryAlreadyExists,
+            CoreError::InUse(_) => C::NotAllowedOnNonLeaf,
             CoreError::VersionMismatch(_) => C::Busy,
             CoreError::AccountUnusable(_) | CoreError::InvalidToken => C::InvalidCredentials,
             CoreError::ShuttingDown => C::Unavailable,

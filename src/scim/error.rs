@@ -81,6 +81,7 @@ impl From<CoreError> for ScimError {
             CoreError::NotFound(_) => (S::NOT_FOUND, None),
             CoreError::Forbidden(_) => (S::FORBIDDEN, None),
             CoreError::Conflict(_) => (S::CONFLICT, Some("uniqueness")),
+            CoreError::InUse(_) => (S::CONFLICT, None),
             CoreError::VersionMismatch(_) => (S::PRECONDITION_FAILED, None),
             CoreError::InvalidToken | CoreError::AccountUnusable(_) => (S::UNAUTHORIZED, None),
             CoreError::PasswordPolicy(_)

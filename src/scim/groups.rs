@@ -150,3 +150,23 @@ pub async fn replace_group(
         .await?;
     answer(face, actor, node, base, false).await
 }
+
+/// Deletes a group (never a user: users are archived). Refused with 409
+/// while anything still depends on the group.
+pub async fn delete_group(
+    face: &HttpFace,
+    actor: &Actor,
+    id: &str,
+) -> Result<Response<Body>, ScimError> {
+    let uuid = Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such group"))?;
+    let who = actor.clone();
+    face.service
+        .run(move |d| {
+            let node = d.node_by_uuid(&who, uuid)?;
+            d.delete_node(&who, node.id)
+        })
+        .await?;
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}

@@ -77,6 +77,7 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             let id = id.to_string();
             groups::replace_group(face, &actor, request, &base, &id).await
         }
+        (&Method::DELETE, ["Groups", id]) => groups::delete_group(face, &actor, id).await,
         (&Method::POST, ["Groups", ".search"]) => {
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;
             read::groups(face, &actor, read::Query::from_search_body(&body)?, &base).await

@@ -542,9 +542,11 @@ fn put(obj: &mut Obj, name: &str, v: &Value, kind: OpKind) {
             Some(Value::Array(items)) if kind == OpKind::Add => std::mem::take(items),
             _ => Vec::new(),
         };
-        let mut touched = Vec::new();
+        // The last value given as primary; at most one stays primary.
+        let mut primary = None;
         for item in new {
-            match list.iter().position(|e| same_item(e, &item, exact)) {
+            let is_primary = item.as_object().is_some_and(|o| truthy(get(o, "primary")));
+            let at = match list.iter().position(|e| same_item(e, &item, exact)) {
                 Some(i) => {
                     if let (Value::Object(old), Value::Object(add)) = (&mut list[i], &item) {
                         for (k, v) in add {
@@ -553,27 +555,21 @@ fn put(obj: &mut Obj, name: &str, v: &Value, kind: OpKind) {
                     } else {
                         list[i] = item;
                     }
-                    touched.push(i);
+                    i
                 }
                 None => {
                     list.push(item);
-                    touched.push(list.len() - 1);
+                    list.len() - 1
                 }
+            };
+            if is_primary {
+                primary = Some(at);
             }
         }
-        // At most one primary value: a new primary demotes the others.
-        let new_primary = touched.iter().any(|&i| {
-            list[i]
-                .as_object()
-                .is_some_and(|o| truthy(get(o, "primary")))
-        });
-        if new_primary {
+        if let Some(p) = primary {
             for (i, item) in list.iter_mut().enumerate() {
-                if touched.contains(&i) {
-                    continue;
-                }
                 if let Value::Object(o) = item {
-                    if truthy(get(o, "primary")) {
+                    if i != p && truthy(get(o, "primary")) {
                         insert(o, "primary", Value::Bool(false));
                     }
                 }
@@ -1003,4 +999,510 @@ pub fn member_changes(ops: &[PatchOp]) -> Option<MemberChanges> {
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const MGR: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    const OURS: &str = "urn:dirgate:params:scim:schemas:extension:dirgate:2.0:User";
+
+    fn user() -> Value {
+        json!({
+            "schemas": [USER_SCHEMA, MGR, OURS],
+            "id": "u1",
+            "userName": "alice",
+            "name": {"givenName": "Alice", "familyName": "Smith", "formatted": "Alice Smith"},
+            "active": true,
+            "emails": [
+                {"value": "alice@work.example", "type": "work", "primary": true},
+                {"value": "alice@home.example", "type": "home"}
+            ],
+            "phoneNumbers": [{"value": "+1 555 0100", "type": "mobile"}],
+            "groups": [{"value": "g1", "display": "Staff"}],
+            MGR: {"manager": {"value": "m1", "displayName": "Bob"}},
+            OURS: {"accountType": "Person", "status": "Active", "securityRoles": ["auditor"]},
+            "meta": {"resourceType": "User", "version": "W/\"1\""}
+        })
+    }
+
+    fn group() -> Value {
+        json!({
+            "schemas": [GROUP_SCHEMA],
+            "id": "g1",
+            "displayName": "Staff",
+            "members": [
+                {"value": "id1", "type": "User"},
+                {"value": "id2", "type": "User"},
+                {"value": "ID3", "type": "Group"}
+            ]
+        })
+    }
+
+    fn ops(list: Value) -> Vec<PatchOp> {
+        parse_patch(&json!({"schemas": [PATCH_OP_SCHEMA], "Operations": list})).unwrap()
+    }
+
+    fn patched(mut doc: Value, list: Value) -> Value {
+        apply(&mut doc, &ops(list)).unwrap();
+        doc
+    }
+
+    fn fails(doc: Value, list: Value) -> PatchError {
+        let mut after = doc.clone();
+        let e = apply(&mut after, &ops(list)).unwrap_err();
+        assert_eq!(after, doc, "a failed PATCH must leave the document alone");
+        e
+    }
+
+    fn member_values(doc: &Value) -> Vec<&str> {
+        doc["members"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|m| m["value"].as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn parse_accepts_entra_spelling() {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "operations": [
+                {"op": "Add", "path": "members", "value": [{"value": "x"}]},
+                {"op": "Replace", "path": "active", "value": "False"},
+                {"op": "Remove", "path": "members[value eq \"y\"]"},
+                {"op": "replace", "path": "", "value": {"active": false}}
+            ]
+        });
+        let ops = parse_patch(&body).unwrap();
+        assert_eq!(ops.len(), 4);
+        assert_eq!(ops[0].op, OpKind::Add);
+        assert_eq!(ops[1].op, OpKind::Replace);
+        assert_eq!(ops[1].value, Some(json!("False")));
+        assert_eq!(ops[2].op, OpKind::Remove);
+        assert!(ops[2].path.as_ref().unwrap().filter.is_some());
+        assert!(ops[2].value.is_none());
+        assert!(ops[3].path.is_none());
+    }
+
+    #[test]
+    fn parse_errors() {
+        let st = |b: Value| parse_patch(&b).unwrap_err().scim_type;
+        let s = json!([PATCH_OP_SCHEMA]);
+        assert_eq!(st(json!([])), "invalidSyntax");
+        assert_eq!(
+            st(json!({"schemas": [USER_SCHEMA], "Operations": [{"op": "add", "value": {}}]})),
+            "invalidSyntax"
+        );
+        assert_eq!(st(json!({"Operations": []})), "invalidSyntax");
+        assert_eq!(st(json!({"schemas": s})), "invalidSyntax");
+        assert_eq!(st(json!({"schemas": s, "Operations": []})), "invalidSyntax");
+        assert_eq!(
+            st(json!({"schemas": s, "Operations": [{"op": "move", "path": "a"}]})),
+            "invalidSyntax"
+        );
+        assert_eq!(
+            st(json!({"schemas": s, "Operations": [{"op": "add", "path": "a"}]})),
+            "invalidSyntax"
+        );
+        assert_eq!(
+            st(json!({"schemas": s, "Operations": [{"op": "remove", "path": "emails[type eq"}]})),
+            "invalidPath"
+        );
+        assert_eq!(
+            st(json!({"schemas": s, "Operations": [{"op": "remove", "path": "urn:x:y:z:attr"}]})),
+            "invalidPath"
+        );
+        assert_eq!(
+            st(json!({"schemas": s, "Operations": [{"op": "remove", "path": 3}]})),
+            "invalidSyntax"
+        );
+    }
+
+    #[test]
+    fn okta_deactivation_and_entra_boolean_string() {
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "value": {"active": false}}]),
+        );
+        assert_eq!(u["active"], json!(false));
+        let u = patched(
+            user(),
+            json!([{"op": "Replace", "path": "active", "value": "False"}]),
+        );
+        assert_eq!(u["active"], json!("False"));
+    }
+
+    #[test]
+    fn pathless_add_with_dotted_and_urn_keys() {
+        let u = patched(
+            user(),
+            json!([{"op": "add", "value": {
+                "name.givenName": "Alicia",
+                "nickName": "Ali",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager": {"value": "m2", "$ref": null},
+                OURS: {"accountType": "Service"},
+                "emails": [{"value": "alice@new.example", "type": "other"}]
+            }}]),
+        );
+        assert_eq!(u["name"]["givenName"], "Alicia");
+        assert_eq!(u["name"]["familyName"], "Smith");
+        assert_eq!(u["nickName"], "Ali");
+        assert_eq!(u[MGR]["manager"]["value"], "m2");
+        // Complex values merge: the display name stays.
+        assert_eq!(u[MGR]["manager"]["displayName"], "Bob");
+        assert_eq!(u[OURS]["accountType"], "Service");
+        assert_eq!(u[OURS]["status"], "Active");
+        assert_eq!(u["emails"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn add_appends_without_duplicates() {
+        let u = patched(
+            user(),
+            json!([{"op": "add", "path": "emails", "value": [
+                {"value": "ALICE@work.example", "type": "work"},
+                {"value": "a@other.example", "type": "other", "primary": true}
+            ]}]),
+        );
+        let emails = u["emails"].as_array().unwrap();
+        assert_eq!(emails.len(), 3);
+        // The new primary demotes the old one.
+        assert_eq!(emails[0]["primary"], json!(false));
+        assert_eq!(emails[2]["primary"], json!(true));
+        let u = patched(
+            user(),
+            json!([{"op": "add", "path": "name", "value": {"middleName": "J"}}]),
+        );
+        assert_eq!(u["name"]["middleName"], "J");
+        assert_eq!(u["name"]["givenName"], "Alice");
+        let u = patched(
+            user(),
+            json!([{"op": "add", "path": "NAME.GIVENNAME", "value": "Al"}]),
+        );
+        assert_eq!(u["name"]["givenName"], "Al");
+        assert!(u["name"].get("GIVENNAME").is_none());
+    }
+
+    #[test]
+    fn pathless_replace_replaces_lists() {
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "value": {
+                "emails": [{"value": "only@x.example", "type": "work"}],
+                "name": {"givenName": "Al"},
+                "userName": "al"
+            }}]),
+        );
+        assert_eq!(
+            u["emails"],
+            json!([{"value": "only@x.example", "type": "work"}])
+        );
+        assert_eq!(u["name"]["givenName"], "Al");
+        assert_eq!(u["name"]["familyName"], "Smith");
+        assert_eq!(u["userName"], "al");
+    }
+
+    #[test]
+    fn replace_with_path_and_null() {
+        let u = patched(
+            user(),
+            json!([
+                {"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "m9"},
+                {"op": "replace", "path": "phoneNumbers", "value": [{"value": "1", "type": "work"}]},
+                {"op": "replace", "path": "name.familyName", "value": null}
+            ]),
+        );
+        assert_eq!(u[MGR]["manager"], "m9");
+        assert_eq!(u["phoneNumbers"], json!([{"value": "1", "type": "work"}]));
+        assert!(u["name"].get("familyName").is_none());
+        // An unqualified extension attribute goes where it lives.
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": "status", "value": "Suspended"},
+                   {"op": "add", "path": "department", "value": "R&D"}]),
+        );
+        assert_eq!(u[OURS]["status"], "Suspended");
+        assert_eq!(u[MGR]["department"], "R&D");
+        assert!(u.get("status").is_none());
+    }
+
+    #[test]
+    fn value_filter_sub_attribute_replace() {
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "new@work.example"}]),
+        );
+        assert_eq!(u["emails"][0]["value"], "new@work.example");
+        assert_eq!(u["emails"][0]["type"], "work");
+        assert_eq!(u["emails"][1]["value"], "alice@home.example");
+
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": "emails[type eq \"home\" or type eq \"WORK\"].type", "value": "other"}]),
+        );
+        assert_eq!(u["emails"][0]["type"], "other");
+        assert_eq!(u["emails"][1]["type"], "other");
+
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": "emails[type eq \"work\" and primary eq true]", "value": {"value": "w@x", "type": "work"}}]),
+        );
+        assert_eq!(u["emails"][0], json!({"value": "w@x", "type": "work"}));
+
+        let e = fails(
+            user(),
+            json!([{"op": "replace", "path": "emails[type eq \"fax\"].value", "value": "x"}]),
+        );
+        assert_eq!(e.scim_type, "noTarget");
+        let e = fails(
+            user(),
+            json!([{"op": "replace", "path": "emails[type eq \"work\" and primary eq false]", "value": {"value": "x"}}]),
+        );
+        assert_eq!(e.scim_type, "noTarget");
+    }
+
+    #[test]
+    fn entra_add_creates_filtered_value() {
+        let u = patched(
+            user(),
+            json!([{"op": "Add", "path": "phoneNumbers[type eq \"work\"].value", "value": "+1 555 0199"}]),
+        );
+        let phones = u["phoneNumbers"].as_array().unwrap();
+        assert_eq!(phones.len(), 2);
+        assert_eq!(phones[1], json!({"type": "work", "value": "+1 555 0199"}));
+        // A matching value is updated, not duplicated.
+        let u = patched(
+            user(),
+            json!([{"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1"}]),
+        );
+        assert_eq!(
+            u["phoneNumbers"],
+            json!([{"value": "+1", "type": "mobile"}])
+        );
+    }
+
+    #[test]
+    fn remove_forms() {
+        let u = patched(
+            user(),
+            json!([
+                {"op": "remove", "path": "emails[type eq \"home\"]"},
+                {"op": "remove", "path": "name.formatted"},
+                {"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"},
+                {"op": "remove", "path": "phoneNumbers"},
+                {"op": "remove", "path": "nickName"}
+            ]),
+        );
+        assert_eq!(u["emails"].as_array().unwrap().len(), 1);
+        assert!(u["name"].get("formatted").is_none());
+        assert!(u[MGR].get("manager").is_none());
+        assert!(u.get("phoneNumbers").is_none());
+        let u = patched(
+            user(),
+            json!([{"op": "remove", "path": "emails[type eq \"work\"].primary"}]),
+        );
+        assert!(u["emails"][0].get("primary").is_none());
+        let e = fails(user(), json!([{"op": "remove"}]));
+        assert_eq!(e.scim_type, "noTarget");
+    }
+
+    #[test]
+    fn group_member_forms() {
+        let g = patched(
+            group(),
+            json!([{"op": "Add", "path": "members", "value": [{"value": "id4", "$ref": null}, {"value": "id1"}]}]),
+        );
+        assert_eq!(member_values(&g), ["id1", "id2", "ID3", "id4"]);
+        let g = patched(
+            group(),
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "id1"}, {"value": "id3"}]}]),
+        );
+        // Ids compare exactly: "id3" is not "ID3".
+        assert_eq!(member_values(&g), ["id2", "ID3"]);
+        let g = patched(
+            group(),
+            json!([{"op": "remove", "path": "members[value eq \"id2\"]"}]),
+        );
+        assert_eq!(member_values(&g), ["id1", "ID3"]);
+        let g = patched(
+            group(),
+            json!([{"op": "remove", "path": "members[value eq \"id3\"]"}]),
+        );
+        assert_eq!(member_values(&g).len(), 3);
+        let g = patched(
+            group(),
+            json!([{"op": "replace", "path": "members", "value": [{"value": "z"}]}]),
+        );
+        assert_eq!(member_values(&g), ["z"]);
+        let g = patched(group(), json!([{"op": "remove", "path": "members"}]));
+        assert!(g.get("members").is_none());
+        let g = patched(
+            group(),
+            json!([{"op": "replace", "value": {"displayName": "Crew"}}]),
+        );
+        assert_eq!(g["displayName"], "Crew");
+        assert_eq!(member_values(&g).len(), 3);
+    }
+
+    #[test]
+    fn read_only_attributes() {
+        for list in [
+            json!([{"op": "replace", "path": "id", "value": "other"}]),
+            json!([{"op": "remove", "path": "meta"}]),
+            json!([{"op": "add", "path": "groups", "value": [{"value": "g2"}]}]),
+            json!([{"op": "remove", "path": "groups[value eq \"g1\"]"}]),
+            json!([{"op": "replace", "value": {"schemas": [USER_SCHEMA]}}]),
+            json!([{"op": "replace", "path": "meta.version", "value": "x"}]),
+        ] {
+            assert_eq!(fails(user(), list).scim_type, "mutability");
+        }
+        // Echoing the id unchanged (Okta) is harmless.
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "value": {"id": "u1", "active": false}}]),
+        );
+        assert_eq!(u["active"], json!(false));
+    }
+
+    #[test]
+    fn atomic() {
+        let e = fails(
+            user(),
+            json!([
+                {"op": "replace", "path": "userName", "value": "changed"},
+                {"op": "replace", "path": "emails[type eq \"pager\"]", "value": {"value": "x"}}
+            ]),
+        );
+        assert_eq!(e.scim_type, "noTarget");
+        let e = fails(
+            user(),
+            json!([
+                {"op": "add", "path": "nickName", "value": "x"},
+                {"op": "add", "value": "not an object"}
+            ]),
+        );
+        assert_eq!(e.scim_type, "invalidValue");
+        let e = fails(
+            user(),
+            json!([{"op": "add", "path": "emails.value", "value": "x"}]),
+        );
+        assert_eq!(e.scim_type, "invalidPath");
+    }
+
+    fn f(s: &str) -> ScimFilter {
+        super::super::filter::parse_filter(s).unwrap()
+    }
+
+    #[test]
+    fn filter_matching() {
+        let e = json!({"value": "A@X.example", "type": "work", "primary": "True", "n": 5, "sub": {"k": "v"}});
+        assert!(matches(&e, &f("value eq \"a@x.example\"")));
+        assert!(matches(&e, &f("value co \"@x\"")));
+        assert!(matches(&e, &f("value sw \"a@\" and value ew \".EXAMPLE\"")));
+        assert!(matches(&e, &f("type eq \"home\" or primary eq true")));
+        assert!(matches(&e, &f("not (type eq \"home\")")));
+        assert!(!matches(&e, &f("type ne \"work\"")));
+        assert!(matches(&e, &f("n gt 4 and n le 5 and n lt 6 and n ge 5")));
+        assert!(!matches(&e, &f("n gt 5")));
+        assert!(matches(&e, &f("primary pr and sub.k eq \"V\"")));
+        assert!(!matches(&e, &f("display pr")));
+        assert!(matches(&e, &f("display ne \"x\"")));
+        assert!(matches(&e, &f("value gt \"a\"")));
+        assert!(matches(&json!("Auditor"), &f("value eq \"auditor\"")));
+        assert!(matches(&json!({"active": false}), &f("active eq false")));
+        assert!(matches(&json!({"active": true}), &f("active eq \"TRUE\"")));
+        assert!(matches(&json!({"n": 7}), &f("n eq \"7\"")));
+    }
+
+    #[test]
+    fn member_changes_forms() {
+        let mc = |list: Value| member_changes(&ops(list));
+        assert_eq!(
+            mc(
+                json!([{"op": "Add", "path": "members", "value": [{"value": "a"}, {"value": "b"}]}])
+            ),
+            Some(MemberChanges {
+                add: vec!["a".into(), "b".into()],
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            mc(json!([{"op": "add", "value": {"members": [{"value": "a"}]}}])),
+            Some(MemberChanges {
+                add: vec!["a".into()],
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            mc(
+                json!([{"op": "Remove", "path": "members", "value": [{"value": "a"}, {"value": "b"}]}])
+            ),
+            Some(MemberChanges {
+                remove: vec!["a".into(), "b".into()],
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            mc(json!([
+                {"op": "remove", "path": "members[value eq \"a\"]"},
+                {"op": "add", "path": "members", "value": [{"value": "c"}]},
+                {"op": "add", "path": "members", "value": {"value": "a"}}
+            ])),
+            Some(MemberChanges {
+                add: vec!["c".into(), "a".into()],
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            mc(json!([
+                {"op": "replace", "path": "members", "value": [{"value": "a"}, {"value": "b"}]},
+                {"op": "remove", "path": "members[value eq \"a\"]"},
+                {"op": "add", "path": "members", "value": [{"value": "c"}]}
+            ])),
+            Some(MemberChanges {
+                replace_all: Some(vec!["b".into(), "c".into()]),
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            mc(json!([{"op": "replace", "value": {"members": []}}])),
+            Some(MemberChanges {
+                replace_all: Some(vec![]),
+                ..Default::default()
+            })
+        );
+        assert_eq!(
+            mc(json!([{"op": "remove", "path": "members"}])),
+            Some(MemberChanges {
+                replace_all: Some(vec![]),
+                ..Default::default()
+            })
+        );
+        // Mixed or unusual requests go the general way.
+        assert_eq!(
+            mc(json!([
+                {"op": "add", "path": "members", "value": [{"value": "a"}]},
+                {"op": "replace", "path": "displayName", "value": "x"}
+            ])),
+            None
+        );
+        assert_eq!(
+            mc(json!([{"op": "replace", "value": {"members": [], "displayName": "x"}}])),
+            None
+        );
+        assert_eq!(
+            mc(json!([{"op": "remove", "path": "members[type eq \"User\"]"}])),
+            None
+        );
+        assert_eq!(
+            mc(json!([{"op": "add", "path": "members", "value": [{"display": "no id"}]}])),
+            None
+        );
+        assert_eq!(
+            mc(json!([{"op": "replace", "path": "members[value eq \"a\"].display", "value": "x"}])),
+            None
+        );
+    }
 }

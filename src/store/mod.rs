@@ -30,6 +30,9 @@ pub enum StoreError {
     /// An optimistic-concurrency check failed: the row changed meanwhile.
     #[error("the {0} was changed by someone else")]
     VersionMismatch(&'static str),
+    /// The row is still referenced and cannot go; the reason is named.
+    #[error("{0}")]
+    InUse(&'static str),
     /// The database file cannot be used (corrupt, newer schema, unreadable).
     #[error("{0}")]
     Unusable(String),
@@ -265,6 +268,10 @@ pub trait Store: Send + Sync + 'static {
         parent: Option<NodeId>,
         now: Timestamp,
     ) -> StoreResult<()>;
+    /// Removes a node and its memberships in one transaction. Refuses
+    /// (`InUse`) while a node sits under it or an account is restricted to
+    /// it or administers it: their meaning would silently change.
+    fn delete_node(&self, id: NodeId) -> StoreResult<()>;
     /// Whether `node` is `root` or below it.
     fn node_in_subtree(&self, root: NodeId, node: NodeId) -> StoreResult<bool>;
     fn add_member(&self, node: NodeId, account: AccountId, now: Timestamp) -> StoreResult<()>;

@@ -515,6 +515,33 @@ impl Store for SqliteStore {
         })
     }
 
+    fn delete_node(&self, id: NodeId) -> StoreResult<()> {
+        self.write(|tx| {
+            let referenced = |sql: &str| -> StoreResult<bool> {
+                Ok(tx.prepare_cached(sql)?.exists(params![id])?)
+            };
+            if referenced("SELECT 1 FROM nodes WHERE parent = ?1")? {
+                return Err(StoreError::InUse(
+                    "the group has subgroups: move or delete them first",
+                ));
+            }
+            if referenced("SELECT 1 FROM accounts WHERE restricted_to = ?1 OR admin_entity = ?1")? {
+                return Err(StoreError::InUse(
+                    "accounts are restricted to or administer this group: change them first",
+                ));
+            }
+            tx.prepare_cached("DELETE FROM memberships WHERE node_id = ?1")?
+                .execute(params![id])?;
+            let gone = tx
+                .prepare_cached("DELETE FROM nodes WHERE id = ?1")?
+                .execute(params![id])?;
+            if gone == 0 {
+                return Err(StoreError::NotFound("group"));
+            }
+            Ok(())
+        })
+    }
+
     fn node_in_subtree(&self, root: NodeId, node: NodeId) -> StoreResult<bool> {
         // Walks up from `node` (one parent per level, cheaper than walking
         // down from `root`); UNION stops a corrupt cycle.
