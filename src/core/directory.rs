@@ -809,6 +809,38 @@ impl Directory {
         Ok(())
     }
 
+    /// Adds and removes the named members only (a PATCH of a 10,000-member
+    /// group by one member reads and writes one membership), and moves the
+    /// named groups under `node`. Every right is checked before any write.
+    pub fn change_members(
+        &self,
+        actor: &Actor,
+        node: NodeId,
+        add: &BTreeSet<AccountId>,
+        remove: &BTreeSet<AccountId>,
+        add_groups: &BTreeSet<NodeId>,
+    ) -> CoreResult<()> {
+        for account in add.iter().chain(remove) {
+            self.membership_checks(actor, node, *account)?;
+        }
+        let rules = self.rules();
+        for child in add_groups {
+            let child = self.node(actor, *child)?;
+            rules.may_move_node(actor, &child)?;
+        }
+        let now = Timestamp::now();
+        for account in remove {
+            self.store.remove_member(node, *account, now)?;
+        }
+        for account in add {
+            self.store.add_member(node, *account, now)?;
+        }
+        for child in add_groups {
+            self.move_node(actor, *child, Some(node))?;
+        }
+        Ok(())
+    }
+
     /// Whether the actor may change each of these accounts (for example put
     /// them into a group it is about to create): checked before any write.
     pub fn check_may_manage(

@@ -67,6 +67,10 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             let id = id.to_string();
             write::replace_user(face, &actor, request, &base, &id).await
         }
+        (&Method::PATCH, ["Users", id]) => {
+            let id = id.to_string();
+            write::patch_user(face, &actor, request, &base, &id).await
+        }
         (&Method::DELETE, ["Users", id]) => write::delete_user(face, &actor, id).await,
         (&Method::POST, ["Users", ".search"]) => {
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;
@@ -76,6 +80,10 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
         (&Method::PUT, ["Groups", id]) => {
             let id = id.to_string();
             groups::replace_group(face, &actor, request, &base, &id).await
+        }
+        (&Method::PATCH, ["Groups", id]) => {
+            let id = id.to_string();
+            groups::patch_group(face, &actor, request, &base, &id).await
         }
         (&Method::DELETE, ["Groups", id]) => groups::delete_group(face, &actor, id).await,
         (&Method::POST, ["Groups", ".search"]) => {

@@ -11,6 +11,8 @@ use uuid::Uuid;
 use super::body::read_json;
 use super::discovery::json_response;
 use super::error::ScimError;
+use super::patch::{apply, parse_patch, PatchError};
+use super::read::Query;
 use super::resource::{etag, parse_user, user_json, Projection, ResourceError, UserInput};
 use crate::core::model::{Account, AccountType, AuthMethod, Status};
 use crate::core::{AccountChange, Actor, CoreError, Directory, NewAccount};
@@ -178,6 +180,68 @@ pub async fn replace_user(
     let expected = expected_version(&request)?;
     let body = read_json(request, face.config.http.max_body_bytes).await?;
     let input = parse_user(&body)?;
+    let account = replace_with(face, actor, uuid, input, expected).await?;
+    answer(face, actor, account, base, false).await
+}
+
+/// PATCH (RFC 7644 section 3.5.2): the operations are applied to the
+/// resource as the actor sees it, all or none, and the result is stored
+/// as one change. 204 unless the client asked for attributes back.
+pub async fn patch_user(
+    face: &HttpFace,
+    actor: &Actor,
+    request: Request<Incoming>,
+    base: &str,
+    id: &str,
+) -> Result<Response<Body>, ScimError> {
+    let uuid = parse_id(id)?;
+    let expected = expected_version(&request)?;
+    let query = Query::from_uri(&request);
+    let body = read_json(request, face.config.http.max_body_bytes).await?;
+    let ops = parse_patch(&body).map_err(patch_error)?;
+    let who = actor.clone();
+    let base_owned = base.to_owned();
+    let mut doc = face
+        .service
+        .run(move |d| {
+            let account = d.account_by_uuid(&who, uuid)?;
+            let related = d.related(&who, &[&account], &[])?;
+            Ok(user_json(
+                &account,
+                &related,
+                &base_owned,
+                &Projection::all(),
+            ))
+        })
+        .await?;
+    apply(&mut doc, &ops).map_err(patch_error)?;
+    let input = parse_user(&doc)?;
+    let account = replace_with(face, actor, uuid, input, expected).await?;
+    if query.attributes.is_some() || query.excluded_attributes.is_some() {
+        answer(face, actor, account, base, false).await
+    } else {
+        let mut response = Response::new(Body::default());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        if let Ok(tag) = HeaderValue::from_str(&etag(account.version)) {
+            response.headers_mut().insert(ETAG, tag);
+        }
+        Ok(response)
+    }
+}
+
+pub fn patch_error(e: PatchError) -> ScimError {
+    ScimError::new(StatusCode::BAD_REQUEST, Some(e.scim_type), e.detail)
+}
+
+/// Stores `input` as the whole new state of the account (PUT, and PATCH
+/// after its operations were applied).
+async fn replace_with(
+    face: &HttpFace,
+    actor: &Actor,
+    uuid: Uuid,
+    input: UserInput,
+    expected: Option<i64>,
+) -> Result<Account, ScimError> {
     let password = match input.password.clone() {
         Some(p) => Some(face.service.prepare_password(p).await?),
         None => None,
@@ -188,8 +252,8 @@ pub async fn replace_user(
         .run(move |d| {
             let current = d.account_by_uuid(&who, uuid)?;
             let ids = resolve(d, &who, &input)?;
-            // PUT replaces: what the body leaves out is cleared, except what
-            // a client cannot clear (user name, type, method: kept).
+            // What the body leaves out is cleared, except what a client
+            // cannot clear (user name, type, method, manager, scope: kept).
             let change = AccountChange {
                 user_name: input.user_name,
                 given_name: Some(input.given_name.unwrap_or_default()),
@@ -213,7 +277,7 @@ pub async fn replace_user(
             Ok(changed)
         })
         .await?;
-    answer(face, actor, account, base, false).await
+    Ok(account)
 }
 
 pub async fn delete_user(
