@@ -4,14 +4,12 @@
 
 use std::sync::LazyLock;
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
+use hyper::header::HOST;
 use hyper::{Request, Response};
 use serde_json::{json, Value};
 
-use super::error::{ScimError, CONTENT_TYPE_SCIM};
-use super::PREFIX;
+use super::error::ScimError;
+use super::{reply, PREFIX};
 use crate::http::{Body, HttpFace};
 
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -56,15 +54,6 @@ pub fn base_url<B>(request: &Request<B>, face: &HttpFace) -> String {
     format!("https://{host}{PREFIX}")
 }
 
-/// A 200 answer with a SCIM JSON body.
-pub fn json_response(value: &Value) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from(value.to_string())));
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_SCIM));
-    response
-}
-
 /// `meta.location` in the files is relative to the endpoint.
 fn located(mut doc: Value, base: &str) -> Value {
     if let Some(location) = doc.pointer_mut("/meta/location") {
@@ -88,11 +77,11 @@ fn list(resources: Vec<Value>) -> Value {
 }
 
 pub fn service_provider_config(base: &str) -> Response<Body> {
-    json_response(&located(CONFIG.clone(), base))
+    reply::json(&located(CONFIG.clone(), base))
 }
 
 pub fn schemas(base: &str) -> Response<Body> {
-    json_response(&list(
+    reply::json(&list(
         SCHEMAS.iter().map(|s| located(s.clone(), base)).collect(),
     ))
 }
@@ -105,12 +94,12 @@ pub fn schema(base: &str, id: &str) -> Result<Response<Body>, ScimError> {
                 .as_str()
                 .is_some_and(|sid| sid.eq_ignore_ascii_case(id))
         })
-        .map(|s| json_response(&located(s.clone(), base)))
+        .map(|s| reply::json(&located(s.clone(), base)))
         .ok_or_else(|| ScimError::not_found(format!("no schema {id}")))
 }
 
 pub fn resource_types(base: &str) -> Response<Body> {
-    json_response(&list(
+    reply::json(&list(
         TYPES.iter().map(|t| located(t.clone(), base)).collect(),
     ))
 }
@@ -123,6 +112,6 @@ pub fn resource_type(base: &str, id: &str) -> Result<Response<Body>, ScimError> 
                 .as_str()
                 .is_some_and(|tid| tid.eq_ignore_ascii_case(id))
         })
-        .map(|t| json_response(&located(t.clone(), base)))
+        .map(|t| reply::json(&located(t.clone(), base)))
         .ok_or_else(|| ScimError::not_found(format!("no resource type {id}")))
 }

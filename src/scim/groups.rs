@@ -7,16 +7,15 @@
 use std::collections::BTreeSet;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ETAG, LOCATION};
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use uuid::Uuid;
 
 use super::body::read_json;
-use super::discovery::json_response;
 use super::error::ScimError;
 use super::patch::{apply, member_changes, parse_patch};
 use super::read::Query;
-use super::resource::{etag, group_json, parse_group, MemberInput, MemberType, Projection};
+use super::reply;
+use super::resource::{group_json, parse_group, MemberInput, MemberType, Projection};
 use super::write::patch_error;
 use crate::core::model::{AccountId, Node, NodeId, NodeKind};
 use crate::core::{Actor, CoreError, CoreResult, Directory, NewNode};
@@ -72,17 +71,7 @@ async fn answer(
         })
         .await?;
     let json = group_json(&node, &related, base, &Projection::all());
-    let mut response = json_response(&json);
-    if let Ok(tag) = HeaderValue::from_str(&etag(node.version)) {
-        response.headers_mut().insert(ETAG, tag);
-    }
-    if created {
-        *response.status_mut() = StatusCode::CREATED;
-        if let Some(Ok(location)) = json["meta"]["location"].as_str().map(HeaderValue::from_str) {
-            response.headers_mut().insert(LOCATION, location);
-        }
-    }
-    Ok(response)
+    Ok(reply::resource(&json, node.version, created))
 }
 
 pub async fn create_group(
@@ -169,9 +158,7 @@ pub async fn delete_group(
             d.delete_node(&who, node.id)
         })
         .await?;
-    let mut response = Response::new(Body::default());
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(reply::no_content(None))
 }
 
 /// PATCH of a group. Requests about members only (Entra's add/remove,
@@ -254,11 +241,6 @@ pub async fn patch_group(
     if query.attributes.is_some() || query.excluded_attributes.is_some() {
         answer(face, actor, node, base, false).await
     } else {
-        let mut response = Response::new(Body::default());
-        *response.status_mut() = StatusCode::NO_CONTENT;
-        if let Ok(tag) = HeaderValue::from_str(&etag(node.version)) {
-            response.headers_mut().insert(ETAG, tag);
-        }
-        Ok(response)
+        Ok(reply::no_content(Some(node.version)))
     }
 }

@@ -14,6 +14,7 @@ mod groups;
 pub mod patch;
 pub mod path;
 mod read;
+mod reply;
 pub mod resource;
 mod write;
 

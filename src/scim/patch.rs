@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::filter::{CompareOp, ScimFilter, ScimValue};
 use super::path::{
-    parse_attr_path, parse_patch_path, AttrPath, PatchPath, DIRGATE_GROUP_SCHEMA,
+    parse_attr_path, parse_patch_path, AttrPath, PatchPath, CORE_ATTRIBUTES, DIRGATE_GROUP_SCHEMA,
     DIRGATE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, KNOWN_SCHEMAS, USER_SCHEMA,
 };
 
@@ -105,37 +105,6 @@ const ID_VALUED: &[&str] = &["members", "groups"];
 
 /// Core attributes nobody may change (lower case).
 const READ_ONLY: &[&str] = &["id", "meta", "schemas", "groups"];
-
-/// Core attribute names (lower case): an unqualified path naming one of
-/// these is at the top level.
-const CORE_ATTRIBUTES: &[&str] = &[
-    "id",
-    "externalid",
-    "meta",
-    "schemas",
-    "username",
-    "name",
-    "displayname",
-    "nickname",
-    "profileurl",
-    "title",
-    "usertype",
-    "preferredlanguage",
-    "locale",
-    "timezone",
-    "active",
-    "password",
-    "emails",
-    "phonenumbers",
-    "ims",
-    "photos",
-    "addresses",
-    "groups",
-    "entitlements",
-    "roles",
-    "x509certificates",
-    "members",
-];
 
 /// Extension attributes an unqualified path may name (lower case).
 const EXTENSION_ATTRIBUTES: &[(&str, &str)] = &[

@@ -33,6 +33,38 @@ pub const KNOWN_SCHEMAS: &[&str] = &[
     DIRGATE_GROUP_SCHEMA,
 ];
 
+/// Top-level attribute names of the core schemas (lower case): an
+/// unqualified name outside this list may also name an extension attribute
+/// (clients send `manager` for the enterprise one).
+pub const CORE_ATTRIBUTES: &[&str] = &[
+    "id",
+    "externalid",
+    "meta",
+    "schemas",
+    "username",
+    "name",
+    "displayname",
+    "nickname",
+    "profileurl",
+    "title",
+    "usertype",
+    "preferredlanguage",
+    "locale",
+    "timezone",
+    "active",
+    "password",
+    "emails",
+    "phonenumbers",
+    "ims",
+    "photos",
+    "addresses",
+    "groups",
+    "entitlements",
+    "roles",
+    "x509certificates",
+    "members",
+];
+
 /// `[URI ":"] ATTRNAME *1subAttr`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttrPath {

@@ -3,14 +3,15 @@
 //! so the core's visibility decides what exists; an id outside the actor's
 //! scope is 404 exactly like an unknown one.
 
-use hyper::header::{HeaderValue, ETAG, IF_NONE_MATCH};
+use hyper::header::{HeaderValue, IF_NONE_MATCH};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::discovery::{json_response, LIST_RESPONSE};
+use super::discovery::LIST_RESPONSE;
 use super::error::ScimError;
 use super::filter::{group_filter, parse_filter, user_filter};
+use super::reply;
 use super::resource::{etag, group_json, user_json, Projection};
 use crate::core::model::{Account, Node};
 use crate::core::query::{Filter, Slice};
@@ -120,22 +121,15 @@ fn parse_id(id: &str, what: &'static str) -> Result<Uuid, ScimError> {
 /// One resource, with its ETag; 304 when the client's copy is current.
 fn single(resource: Value, version: i64, if_none_match: Option<&HeaderValue>) -> Response<Body> {
     let tag = etag(version);
-    if if_none_match
+    let current = if_none_match
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
-    {
-        let mut response = Response::new(Body::default());
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    if current {
+        let mut response = reply::no_content(Some(version));
         *response.status_mut() = StatusCode::NOT_MODIFIED;
-        if let Ok(value) = HeaderValue::from_str(&tag) {
-            response.headers_mut().insert(ETAG, value);
-        }
         return response;
     }
-    let mut response = json_response(&resource);
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        response.headers_mut().insert(ETAG, value);
-    }
-    response
+    reply::resource(&resource, version, false)
 }
 
 async fn as_actor<T, F>(face: &HttpFace, actor: &Actor, call: F) -> Result<T, ScimError>
@@ -222,7 +216,7 @@ fn invalid_filter(e: impl std::fmt::Display) -> ScimError {
 }
 
 fn list_response(total: u64, start: u64, resources: Vec<Value>) -> Response<Body> {
-    json_response(&json!({
+    reply::json(&json!({
         "schemas": [LIST_RESPONSE],
         "totalResults": total,
         "startIndex": start,

@@ -22,6 +22,7 @@ use crate::core::model::{Account, AccountType, AdminLevel, AuthMethod, Node, Nod
 use crate::core::query::Related;
 
 // The schema URNs are defined once, with the attribute paths that use them.
+use super::path::CORE_ATTRIBUTES;
 pub use super::path::{
     DIRGATE_GROUP_SCHEMA, DIRGATE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA,
 };
@@ -33,38 +34,6 @@ const KNOWN_SCHEMAS: &[&str] = &[
     ENTERPRISE_USER_SCHEMA,
     DIRGATE_USER_SCHEMA,
     DIRGATE_GROUP_SCHEMA,
-];
-
-/// Top-level attribute names of the core schemas (lower case): an
-/// unqualified name outside this list may also name an extension attribute
-/// (clients send `manager` for the enterprise one).
-const CORE_ATTRIBUTES: &[&str] = &[
-    "id",
-    "externalid",
-    "meta",
-    "schemas",
-    "username",
-    "name",
-    "displayname",
-    "nickname",
-    "profileurl",
-    "title",
-    "usertype",
-    "preferredlanguage",
-    "locale",
-    "timezone",
-    "active",
-    "password",
-    "emails",
-    "phonenumbers",
-    "ims",
-    "photos",
-    "addresses",
-    "groups",
-    "entitlements",
-    "roles",
-    "x509certificates",
-    "members",
 ];
 
 /// Formats a timestamp as RFC 3339 in UTC (`2026-01-02T03:04:05Z`, with a

@@ -4,16 +4,16 @@
 //! never deleted). Every change goes through the core as the token's actor.
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ETAG, IF_MATCH, LOCATION};
+use hyper::header::IF_MATCH;
 use hyper::{Request, Response, StatusCode};
 use uuid::Uuid;
 
 use super::body::read_json;
-use super::discovery::json_response;
 use super::error::ScimError;
 use super::patch::{apply, parse_patch, PatchError};
 use super::read::Query;
-use super::resource::{etag, parse_user, user_json, Projection, ResourceError, UserInput};
+use super::reply;
+use super::resource::{parse_user, user_json, Projection, ResourceError, UserInput};
 use crate::core::model::{Account, AccountType, AuthMethod, Status};
 use crate::core::{AccountChange, Actor, CoreError, Directory, NewAccount};
 use crate::http::{Body, HttpFace};
@@ -84,18 +84,7 @@ async fn answer(
         })
         .await?;
     let json = user_json(&account, &related, base, &Projection::all());
-    let mut response = json_response(&json);
-    let headers = response.headers_mut();
-    if let Ok(tag) = HeaderValue::from_str(&etag(account.version)) {
-        headers.insert(ETAG, tag);
-    }
-    if created {
-        *response.status_mut() = StatusCode::CREATED;
-        if let Some(Ok(location)) = json["meta"]["location"].as_str().map(HeaderValue::from_str) {
-            response.headers_mut().insert(LOCATION, location);
-        }
-    }
-    Ok(response)
+    Ok(reply::resource(&json, account.version, created))
 }
 
 pub async fn create_user(
@@ -220,12 +209,7 @@ pub async fn patch_user(
     if query.attributes.is_some() || query.excluded_attributes.is_some() {
         answer(face, actor, account, base, false).await
     } else {
-        let mut response = Response::new(Body::default());
-        *response.status_mut() = StatusCode::NO_CONTENT;
-        if let Ok(tag) = HeaderValue::from_str(&etag(account.version)) {
-            response.headers_mut().insert(ETAG, tag);
-        }
-        Ok(response)
+        Ok(reply::no_content(Some(account.version)))
     }
 }
 
@@ -293,7 +277,5 @@ pub async fn delete_user(
             d.archive_account(&who, account.id)
         })
         .await?;
-    let mut response = Response::new(Body::default());
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(reply::no_content(None))
 }
