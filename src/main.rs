@@ -40,18 +40,32 @@ fn run_daemon(global: &cli::GlobalArgs, config: Config) -> Result<(), cli::CliEr
 }
 
 fn init_logging(config: &Config) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
     let level: tracing::Level = config
         .log
         .level
         .as_str()
         .parse()
         .unwrap_or(tracing::Level::INFO);
+    // ldap3_proto logs its parser's errors with their Debug form, which can
+    // carry the rest of the client's input: a bind password, say. The LDAP
+    // face logs malformed messages itself, without their content.
+    let targets = Targets::new()
+        .with_default(LevelFilter::from_level(level))
+        .with_target("ldap3_proto", LevelFilter::OFF);
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    match config.log.format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+    let installed = match config.log.format {
+        LogFormat::Json => {
+            tracing::subscriber::set_global_default(builder.json().finish().with(targets))
+        }
+        LogFormat::Text => tracing::subscriber::set_global_default(builder.finish().with(targets)),
+    };
+    if let Err(e) = installed {
+        eprintln!("dirgate: logging could not be set up: {e}");
     }
 }
