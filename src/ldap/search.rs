@@ -17,7 +17,7 @@ use super::filter::{account_filter, matches_entry, node_filter};
 use super::schema;
 use super::session::{ldap_result, LdapError, Session};
 use crate::core::model::{Account, Node};
-use crate::core::query::{AccountField, Filter, NodeField, Slice, Test, Value};
+use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Test, Value};
 use crate::core::{Actor, CoreResult, Directory};
 
 /// Where a paged search stands between pages. Cookies name these; the state
@@ -199,31 +199,27 @@ impl Session {
         let mut phase = resumed.as_ref().map_or(Phase::People, |s| s.phase);
         let mut after = resumed.as_ref().and_then(|s| s.after);
         loop {
-            // Ask for one row more than fits: its presence says there is more.
             let fits = page_left.min(limit_left);
-            let want = fits.saturating_add(1);
             let (fetched, last_id) = match phase {
                 Phase::People if reach.people || reach.one_person.is_some() => {
-                    let mut rows = self
-                        .fetch_people(self.people_filter(&req.filter, &reach), after, want)
-                        .await?;
-                    let more = rows.len() as u64 > fits;
-                    rows.truncate(fits as usize);
-                    let last = rows.last().map(|a| a.id);
-                    let n = rows.len() as u64;
-                    out.extend(self.render_people(rows, &selection).await?);
-                    ((n, more), last)
+                    let filter = self.people_filter(&req.filter, &reach);
+                    let (rows, related, more) = self.people_page(filter, after, fits).await?;
+                    let layout = &self.face.layout;
+                    out.extend(
+                        rows.iter()
+                            .map(|a| entry::person_entry(a, &related, layout, &selection)),
+                    );
+                    ((rows.len() as u64, more), rows.last().map(|a| a.id))
                 }
                 Phase::Groups if reach.groups || reach.one_group.is_some() => {
-                    let mut rows = self
-                        .fetch_groups(self.groups_filter(&req.filter, &reach), after, want)
-                        .await?;
-                    let more = rows.len() as u64 > fits;
-                    rows.truncate(fits as usize);
-                    let last = rows.last().map(|n| n.id);
-                    let n = rows.len() as u64;
-                    out.extend(self.render_groups(rows, &selection).await?);
-                    ((n, more), last)
+                    let filter = self.groups_filter(&req.filter, &reach);
+                    let (rows, related, more) = self.groups_page(filter, after, fits).await?;
+                    let layout = &self.face.layout;
+                    out.extend(
+                        rows.iter()
+                            .map(|n| entry::group_entry(n, &related, layout, &selection)),
+                    );
+                    ((rows.len() as u64, more), rows.last().map(|n| n.id))
                 }
                 _ => ((0, false), None),
             };
@@ -396,82 +392,50 @@ impl Session {
         }
     }
 
-    async fn fetch_people(
+    /// Up to `fits` matching people after `after`, the names they refer
+    /// to, and whether more match: one trip to the store pool. One row more
+    /// than fits is asked for; its presence says there is more.
+    async fn people_page(
         &self,
         filter: Filter<AccountField>,
         after: Option<i64>,
-        limit: u64,
-    ) -> Result<Vec<Account>, LdapError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
+        fits: u64,
+    ) -> Result<(Vec<Account>, Related, bool), LdapError> {
         let slice = Slice {
             after,
             offset: 0,
-            limit,
+            limit: fits.saturating_add(1),
         };
-        self.as_actor(move |d, a| d.search_accounts(a, &filter, slice))
-            .await
+        self.as_actor(move |d, a| {
+            let mut rows = d.search_accounts(a, &filter, slice)?;
+            let more = rows.len() as u64 > fits;
+            rows.truncate(fits as usize);
+            let related = d.related(a, &rows.iter().collect::<Vec<_>>(), &[])?;
+            Ok((rows, related, more))
+        })
+        .await
     }
 
-    async fn fetch_groups(
+    /// The same for groups.
+    async fn groups_page(
         &self,
         filter: Filter<NodeField>,
         after: Option<i64>,
-        limit: u64,
-    ) -> Result<Vec<Node>, LdapError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
+        fits: u64,
+    ) -> Result<(Vec<Node>, Related, bool), LdapError> {
         let slice = Slice {
             after,
             offset: 0,
-            limit,
+            limit: fits.saturating_add(1),
         };
-        self.as_actor(move |d, a| d.search_nodes(a, &filter, slice))
-            .await
-    }
-
-    async fn render_people(
-        &self,
-        people: Vec<Account>,
-        selection: &Selection,
-    ) -> Result<Vec<LdapSearchResultEntry>, LdapError> {
-        if people.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (people, related) = self
-            .as_actor(move |d, a| {
-                let related = d.related(a, &people.iter().collect::<Vec<_>>(), &[])?;
-                Ok((people, related))
-            })
-            .await?;
-        let layout = &self.face.layout;
-        Ok(people
-            .iter()
-            .map(|a| entry::person_entry(a, &related, layout, selection))
-            .collect())
-    }
-
-    async fn render_groups(
-        &self,
-        groups: Vec<Node>,
-        selection: &Selection,
-    ) -> Result<Vec<LdapSearchResultEntry>, LdapError> {
-        if groups.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (groups, related) = self
-            .as_actor(move |d, a| {
-                let related = d.related(a, &[], &groups.iter().collect::<Vec<_>>())?;
-                Ok((groups, related))
-            })
-            .await?;
-        let layout = &self.face.layout;
-        Ok(groups
-            .iter()
-            .map(|n| entry::group_entry(n, &related, layout, selection))
-            .collect())
+        self.as_actor(move |d, a| {
+            let mut rows = d.search_nodes(a, &filter, slice)?;
+            let more = rows.len() as u64 > fits;
+            rows.truncate(fits as usize);
+            let related = d.related(a, &[], &rows.iter().collect::<Vec<_>>())?;
+            Ok((rows, related, more))
+        })
+        .await
     }
 
     /// The bound actor. Anonymous sessions never reach the core's data
