@@ -394,6 +394,50 @@ fn reads_lists_filters_and_scopes() {
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["totalResults"], 1);
 
+    // A search at the root covers both types, paged as one list.
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/.search",
+        &[],
+        Some(&serde_json::json!({})),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.body["totalResults"],
+        4 + 2,
+        "4 users and 2 groups: {}",
+        a.body
+    );
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/.search",
+        &[],
+        Some(&serde_json::json!({"startIndex": 4, "count": 2})),
+        &[],
+    );
+    let kinds: Vec<&str> = a.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["meta"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["User", "Group"], "{}", a.body);
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/.search",
+        &[],
+        Some(&serde_json::json!({"filter": "displayName eq \"EMEA\""})),
+        &[],
+    );
+    assert_eq!(a.body["totalResults"], 1, "{}", a.body);
+
     // A restricted account's token lists only its scope; outside is 404.
     let bob = token_for(&d, "bob");
     let b = Some(bob.as_str());

@@ -73,6 +73,10 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             write::patch_user(face, &actor, request, &base, &id).await
         }
         (&Method::DELETE, ["Users", id]) => write::delete_user(face, &actor, id).await,
+        (&Method::POST, [".search"]) => {
+            let body = body::read_json(request, face.config.http.max_body_bytes).await?;
+            read::search_all(face, &actor, read::Query::from_search_body(&body)?, &base).await
+        }
         (&Method::POST, ["Users", ".search"]) => {
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;
             read::users(face, &actor, read::Query::from_search_body(&body)?, &base).await

@@ -299,3 +299,70 @@ pub async fn groups(
         .collect();
     Ok(list_response(total, start, resources))
 }
+
+/// `POST /.search` at the root (RFC 7644 section 3.4.3): Users, then
+/// Groups, paged as one list. A filter that names only one type's
+/// attributes matches nothing of the other.
+pub async fn search_all(
+    face: &HttpFace,
+    actor: &Actor,
+    query: Query,
+    base: &str,
+) -> Result<Response<Body>, ScimError> {
+    let parsed = match &query.filter {
+        Some(text) => Some(parse_filter(text).map_err(invalid_filter)?),
+        None => None,
+    };
+    let (users, groups) = match &parsed {
+        None => (Filter::True, Filter::True),
+        Some(f) => match (user_filter(f), group_filter(f)) {
+            (Err(e), Err(_)) => return Err(invalid_filter(e)),
+            (u, g) => (u.unwrap_or(Filter::False), g.unwrap_or(Filter::False)),
+        },
+    };
+    let (start, count) = query.window()?;
+    let (total, people, nodes, related) = as_actor(face, actor, move |d, a| {
+        let user_total = d.count_accounts(a, &users)?;
+        let group_total = d.count_nodes(a, &groups)?;
+        let skip = start - 1;
+        let people = if count > 0 && skip < user_total {
+            let slice = Slice {
+                after: None,
+                offset: skip,
+                limit: count,
+            };
+            d.search_accounts(a, &users, slice)?
+        } else {
+            Vec::new()
+        };
+        let room = count - people.len() as u64;
+        let nodes = if room > 0 {
+            let slice = Slice {
+                after: None,
+                offset: skip.saturating_sub(user_total),
+                limit: room,
+            };
+            d.search_nodes(a, &groups, slice)?
+        } else {
+            Vec::new()
+        };
+        let related = d.related(
+            a,
+            &people.iter().collect::<Vec<_>>(),
+            &nodes.iter().collect::<Vec<_>>(),
+        )?;
+        Ok((user_total + group_total, people, nodes, related))
+    })
+    .await?;
+    let projection = query.projection();
+    let resources = people
+        .iter()
+        .map(|a| user_json(a, &related, base, &projection))
+        .chain(
+            nodes
+                .iter()
+                .map(|n| group_json(n, &related, base, &projection)),
+        )
+        .collect();
+    Ok(list_response(total, start, resources))
+}
