@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use crate::core::access::Actor;
 use crate::core::directory::{AuthError, Directory};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::Account;
@@ -75,6 +76,17 @@ impl Service {
     {
         let directory = self.directory.clone();
         self.store_pool.run(move || call(&directory)).await?
+    }
+
+    /// Runs a core call as `actor` on the store pool: what every face does
+    /// for a request once it knows who is asking.
+    pub async fn run_as<T, F>(&self, actor: &Actor, call: F) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Directory, &Actor) -> CoreResult<T> + Send + 'static,
+    {
+        let actor = actor.clone();
+        self.run(move |d| call(d, &actor)).await
     }
 
     /// Checks the policy and hashes on the password pool.

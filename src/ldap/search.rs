@@ -453,10 +453,9 @@ impl Session {
         T: Send + 'static,
         F: FnOnce(&Directory, &Actor) -> CoreResult<T> + Send + 'static,
     {
-        let actor = self.actor()?;
         self.face
             .service
-            .run(move |d| call(d, &actor))
+            .run_as(&self.actor()?, call)
             .await
             .map_err(LdapError::from_core)
     }

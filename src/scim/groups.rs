@@ -62,11 +62,10 @@ async fn answer(
     base: &str,
     created: bool,
 ) -> Result<Response<Body>, ScimError> {
-    let actor = actor.clone();
     let (node, related) = face
         .service
-        .run(move |d| {
-            let related = d.related(&actor, &[], &[&node])?;
+        .run_as(actor, move |d, actor| {
+            let related = d.related(actor, &[], &[&node])?;
             Ok((node, related))
         })
         .await?;
@@ -86,18 +85,17 @@ pub async fn create_group(
         .display_name
         .clone()
         .ok_or_else(|| ScimError::bad_request("invalidValue", "displayName is required"))?;
-    let who = actor.clone();
     let node = face
         .service
-        .run(move |d| {
+        .run_as(actor, move |d, who| {
             let parent = input
                 .parent
-                .map(|p| d.node_by_uuid(&who, p).map(|n| n.id))
+                .map(|p| d.node_by_uuid(who, p).map(|n| n.id))
                 .transpose()?;
-            let members = resolve_members(d, &who, input.members.as_deref().unwrap_or_default())?;
-            d.check_may_manage(&who, &members.people)?;
+            let members = resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
+            d.check_may_manage(who, &members.people)?;
             let node = d.create_node(
-                &who,
+                who,
                 NewNode {
                     name,
                     kind: input.kind.unwrap_or(NodeKind::Group),
@@ -105,8 +103,8 @@ pub async fn create_group(
                     external_id: input.external_id,
                 },
             )?;
-            d.set_members(&who, node.id, &members.people, &members.groups)?;
-            d.node(&who, node.id)
+            d.set_members(who, node.id, &members.people, &members.groups)?;
+            d.node(who, node.id)
         })
         .await?;
     answer(face, actor, node, base, true).await
@@ -122,22 +120,21 @@ pub async fn replace_group(
     let uuid = Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such group"))?;
     let body = read_json(request, face.config.http.max_body_bytes).await?;
     let input = parse_group(&body)?;
-    let who = actor.clone();
     let node = face
         .service
-        .run(move |d| {
-            let node = d.node_by_uuid(&who, uuid)?;
-            let members = resolve_members(d, &who, input.members.as_deref().unwrap_or_default())?;
+        .run_as(actor, move |d, who| {
+            let node = d.node_by_uuid(who, uuid)?;
+            let members = resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
             d.update_node(
-                &who,
+                who,
                 node.id,
                 input.display_name,
                 Some(input.external_id),
                 None,
             )?;
             // Okta replaces membership wholesale by PUT.
-            d.set_members(&who, node.id, &members.people, &members.groups)?;
-            d.node(&who, node.id)
+            d.set_members(who, node.id, &members.people, &members.groups)?;
+            d.node(who, node.id)
         })
         .await?;
     answer(face, actor, node, base, false).await
@@ -151,11 +148,10 @@ pub async fn delete_group(
     id: &str,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such group"))?;
-    let who = actor.clone();
     face.service
-        .run(move |d| {
-            let node = d.node_by_uuid(&who, uuid)?;
-            d.delete_node(&who, node.id)
+        .run_as(actor, move |d, who| {
+            let node = d.node_by_uuid(who, uuid)?;
+            d.delete_node(who, node.id)
         })
         .await?;
     Ok(reply::no_content(None))
@@ -176,12 +172,11 @@ pub async fn patch_group(
     let query = Query::from_uri(&request);
     let body = read_json(request, face.config.http.max_body_bytes).await?;
     let ops = parse_patch(&body).map_err(patch_error)?;
-    let who = actor.clone();
     let node = match member_changes(&ops) {
         Some(changes) => {
             face.service
-                .run(move |d| {
-                    let node = d.node_by_uuid(&who, uuid)?;
+                .run_as(actor, move |d, who| {
+                    let node = d.node_by_uuid(who, uuid)?;
                     let named = |ids: &[String]| -> CoreResult<Members> {
                         let inputs = ids
                             .iter()
@@ -194,16 +189,16 @@ pub async fn patch_group(
                                     })
                             })
                             .collect::<CoreResult<Vec<_>>>()?;
-                        resolve_members(d, &who, &inputs)
+                        resolve_members(d, who, &inputs)
                     };
                     let add = named(&changes.add)?;
                     let remove = named(&changes.remove)?;
                     if let Some(all) = &changes.replace_all {
                         let all = named(all)?;
-                        d.set_members(&who, node.id, &all.people, &all.groups)?;
+                        d.set_members(who, node.id, &all.people, &all.groups)?;
                     }
-                    d.change_members(&who, node.id, &add.people, &remove.people, &add.groups)?;
-                    d.node(&who, node.id)
+                    d.change_members(who, node.id, &add.people, &remove.people, &add.groups)?;
+                    d.node(who, node.id)
                 })
                 .await?
         }
@@ -211,29 +206,28 @@ pub async fn patch_group(
             let base_owned = base.to_owned();
             let mut doc = face
                 .service
-                .run(move |d| {
-                    let node = d.node_by_uuid(&who, uuid)?;
-                    let related = d.related(&who, &[], &[&node])?;
+                .run_as(actor, move |d, who| {
+                    let node = d.node_by_uuid(who, uuid)?;
+                    let related = d.related(who, &[], &[&node])?;
                     Ok(group_json(&node, &related, &base_owned, &Projection::all()))
                 })
                 .await?;
             apply(&mut doc, &ops).map_err(patch_error)?;
             let input = parse_group(&doc)?;
-            let who = actor.clone();
             face.service
-                .run(move |d| {
-                    let node = d.node_by_uuid(&who, uuid)?;
+                .run_as(actor, move |d, who| {
+                    let node = d.node_by_uuid(who, uuid)?;
                     let members =
-                        resolve_members(d, &who, input.members.as_deref().unwrap_or_default())?;
+                        resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
                     d.update_node(
-                        &who,
+                        who,
                         node.id,
                         input.display_name,
                         Some(input.external_id),
                         None,
                     )?;
-                    d.set_members(&who, node.id, &members.people, &members.groups)?;
-                    d.node(&who, node.id)
+                    d.set_members(who, node.id, &members.people, &members.groups)?;
+                    d.node(who, node.id)
                 })
                 .await?
         }

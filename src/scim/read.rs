@@ -132,18 +132,6 @@ fn single(resource: Value, version: i64, if_none_match: Option<&HeaderValue>) ->
     reply::resource(&resource, version, false)
 }
 
-async fn as_actor<T, F>(face: &HttpFace, actor: &Actor, call: F) -> Result<T, ScimError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Directory, &Actor) -> CoreResult<T> + Send + 'static,
-{
-    let actor = actor.clone();
-    face.service
-        .run(move |d| call(d, &actor))
-        .await
-        .map_err(ScimError::from)
-}
-
 fn render_user(
     d: &Directory,
     actor: &Actor,
@@ -161,11 +149,13 @@ pub async fn user<B>(
     id: &str,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_id(id, "user")?;
-    let (account, related) = as_actor(face, actor, move |d, a| {
-        let account = d.account_by_uuid(a, uuid)?;
-        render_user(d, a, account)
-    })
-    .await?;
+    let (account, related) = face
+        .service
+        .run_as(actor, move |d, a| {
+            let account = d.account_by_uuid(a, uuid)?;
+            render_user(d, a, account)
+        })
+        .await?;
     let query = Query::from_uri(request);
     let json = user_json(&account, &related, base, &query.projection());
     Ok(single(
@@ -196,12 +186,14 @@ pub async fn group<B>(
     id: &str,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_id(id, "group")?;
-    let (node, related) = as_actor(face, actor, move |d, a| {
-        let node = d.node_by_uuid(a, uuid)?;
-        let related = d.related(a, &[], &[&node])?;
-        Ok((node, related))
-    })
-    .await?;
+    let (node, related) = face
+        .service
+        .run_as(actor, move |d, a| {
+            let node = d.node_by_uuid(a, uuid)?;
+            let related = d.related(a, &[], &[&node])?;
+            Ok((node, related))
+        })
+        .await?;
     let query = Query::from_uri(request);
     let json = group_json(&node, &related, base, &query.projection());
     Ok(single(
@@ -243,17 +235,19 @@ pub async fn users(
         offset: start - 1,
         limit: count,
     };
-    let (total, page) = as_actor(face, actor, move |d, a| {
-        let total = d.count_accounts(a, &filter)?;
-        let rows = if count == 0 {
-            Vec::new()
-        } else {
-            d.search_accounts(a, &filter, slice)?
-        };
-        let related = d.related(a, &rows.iter().collect::<Vec<_>>(), &[])?;
-        Ok((total, (rows, related)))
-    })
-    .await?;
+    let (total, page) = face
+        .service
+        .run_as(actor, move |d, a| {
+            let total = d.count_accounts(a, &filter)?;
+            let rows = if count == 0 {
+                Vec::new()
+            } else {
+                d.search_accounts(a, &filter, slice)?
+            };
+            let related = d.related(a, &rows.iter().collect::<Vec<_>>(), &[])?;
+            Ok((total, (rows, related)))
+        })
+        .await?;
     let projection = query.projection();
     let (rows, related) = page;
     let resources = rows
@@ -281,17 +275,19 @@ pub async fn groups(
         offset: start - 1,
         limit: count,
     };
-    let (total, rows, related): (u64, Vec<Node>, _) = as_actor(face, actor, move |d, a| {
-        let total = d.count_nodes(a, &filter)?;
-        let rows = if count == 0 {
-            Vec::new()
-        } else {
-            d.search_nodes(a, &filter, slice)?
-        };
-        let related = d.related(a, &[], &rows.iter().collect::<Vec<_>>())?;
-        Ok((total, rows, related))
-    })
-    .await?;
+    let (total, rows, related): (u64, Vec<Node>, _) = face
+        .service
+        .run_as(actor, move |d, a| {
+            let total = d.count_nodes(a, &filter)?;
+            let rows = if count == 0 {
+                Vec::new()
+            } else {
+                d.search_nodes(a, &filter, slice)?
+            };
+            let related = d.related(a, &[], &rows.iter().collect::<Vec<_>>())?;
+            Ok((total, rows, related))
+        })
+        .await?;
     let projection = query.projection();
     let resources = rows
         .iter()
@@ -321,39 +317,41 @@ pub async fn search_all(
         },
     };
     let (start, count) = query.window()?;
-    let (total, people, nodes, related) = as_actor(face, actor, move |d, a| {
-        let user_total = d.count_accounts(a, &users)?;
-        let group_total = d.count_nodes(a, &groups)?;
-        let skip = start - 1;
-        let people = if count > 0 && skip < user_total {
-            let slice = Slice {
-                after: None,
-                offset: skip,
-                limit: count,
+    let (total, people, nodes, related) = face
+        .service
+        .run_as(actor, move |d, a| {
+            let user_total = d.count_accounts(a, &users)?;
+            let group_total = d.count_nodes(a, &groups)?;
+            let skip = start - 1;
+            let people = if count > 0 && skip < user_total {
+                let slice = Slice {
+                    after: None,
+                    offset: skip,
+                    limit: count,
+                };
+                d.search_accounts(a, &users, slice)?
+            } else {
+                Vec::new()
             };
-            d.search_accounts(a, &users, slice)?
-        } else {
-            Vec::new()
-        };
-        let room = count - people.len() as u64;
-        let nodes = if room > 0 {
-            let slice = Slice {
-                after: None,
-                offset: skip.saturating_sub(user_total),
-                limit: room,
+            let room = count - people.len() as u64;
+            let nodes = if room > 0 {
+                let slice = Slice {
+                    after: None,
+                    offset: skip.saturating_sub(user_total),
+                    limit: room,
+                };
+                d.search_nodes(a, &groups, slice)?
+            } else {
+                Vec::new()
             };
-            d.search_nodes(a, &groups, slice)?
-        } else {
-            Vec::new()
-        };
-        let related = d.related(
-            a,
-            &people.iter().collect::<Vec<_>>(),
-            &nodes.iter().collect::<Vec<_>>(),
-        )?;
-        Ok((user_total + group_total, people, nodes, related))
-    })
-    .await?;
+            let related = d.related(
+                a,
+                &people.iter().collect::<Vec<_>>(),
+                &nodes.iter().collect::<Vec<_>>(),
+            )?;
+            Ok((user_total + group_total, people, nodes, related))
+        })
+        .await?;
     let projection = query.projection();
     let resources = people
         .iter()

@@ -75,11 +75,10 @@ async fn answer(
     base: &str,
     created: bool,
 ) -> Result<Response<Body>, ScimError> {
-    let actor = actor.clone();
     let (account, related) = face
         .service
-        .run(move |d| {
-            let related = d.related(&actor, &[&account], &[])?;
+        .run_as(actor, move |d, actor| {
+            let related = d.related(actor, &[&account], &[])?;
             Ok((account, related))
         })
         .await?;
@@ -103,11 +102,10 @@ pub async fn create_user(
         Some(p) => Some(face.service.prepare_password(p).await?),
         None => None,
     };
-    let who = actor.clone();
     let account = face
         .service
-        .run(move |d| {
-            let ids = resolve(d, &who, &input)?;
+        .run_as(actor, move |d, who| {
+            let ids = resolve(d, who, &input)?;
             let mut new = NewAccount::named(user_name);
             new.password = password;
             new.given_name = input.given_name.unwrap_or_default();
@@ -125,7 +123,7 @@ pub async fn create_user(
             new.roles = input.roles.unwrap_or_default();
             new.status = status_of(input.active);
             new.external_id = input.external_id;
-            d.create_account(&who, new)
+            d.create_account(who, new)
         })
         .await?;
     answer(face, actor, account, base, true).await
@@ -188,13 +186,12 @@ pub async fn patch_user(
     let query = Query::from_uri(&request);
     let body = read_json(request, face.config.http.max_body_bytes).await?;
     let ops = parse_patch(&body).map_err(patch_error)?;
-    let who = actor.clone();
     let base_owned = base.to_owned();
     let mut doc = face
         .service
-        .run(move |d| {
-            let account = d.account_by_uuid(&who, uuid)?;
-            let related = d.related(&who, &[&account], &[])?;
+        .run_as(actor, move |d, who| {
+            let account = d.account_by_uuid(who, uuid)?;
+            let related = d.related(who, &[&account], &[])?;
             Ok(user_json(
                 &account,
                 &related,
@@ -230,12 +227,11 @@ async fn replace_with(
         Some(p) => Some(face.service.prepare_password(p).await?),
         None => None,
     };
-    let who = actor.clone();
     let account = face
         .service
-        .run(move |d| {
-            let current = d.account_by_uuid(&who, uuid)?;
-            let ids = resolve(d, &who, &input)?;
+        .run_as(actor, move |d, who| {
+            let current = d.account_by_uuid(who, uuid)?;
+            let ids = resolve(d, who, &input)?;
             // What the body leaves out is cleared, except what a client
             // cannot clear (user name, type, method, manager, scope: kept).
             let change = AccountChange {
@@ -253,10 +249,10 @@ async fn replace_with(
                 status: Some(status_of(input.active)),
                 external_id: Some(input.external_id),
             };
-            let changed = d.update_account(&who, current.id, change, expected)?;
+            let changed = d.update_account(who, current.id, change, expected)?;
             if let Some(p) = password {
-                d.set_password(&who, current.id, p)?;
-                return d.account(&who, current.id);
+                d.set_password(who, current.id, p)?;
+                return d.account(who, current.id);
             }
             Ok(changed)
         })
@@ -270,11 +266,10 @@ pub async fn delete_user(
     id: &str,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_id(id)?;
-    let who = actor.clone();
     face.service
-        .run(move |d| {
-            let account = d.account_by_uuid(&who, uuid)?;
-            d.archive_account(&who, account.id)
+        .run_as(actor, move |d, who| {
+            let account = d.account_by_uuid(who, uuid)?;
+            d.archive_account(who, account.id)
         })
         .await?;
     Ok(reply::no_content(None))
