@@ -1139,3 +1139,356 @@ fn a_ten_thousand_member_group_is_patched_by_one_member() {
     let members = scim(&d, t, "GET", &format!("/Groups/{gid}"));
     assert_eq!(members.body["members"].as_array().unwrap().len(), 10_000);
 }
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+fn bulk(d: &Daemon, t: Option<&str>, body: &Value) -> Answer {
+    request(d, t, "POST", "/Bulk", &[], Some(body), &[])
+}
+
+#[test]
+fn bulk_runs_operations_in_order_with_bulk_id_references() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    let admin = token_for(&d, "admin");
+    let t = Some(admin.as_str());
+
+    // The group names people created after it; the PATCH names both; the
+    // bad user fails and so does the operation that refers to it.
+    let a = bulk(
+        &d,
+        t,
+        &json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [
+                {"method": "POST", "path": "/Groups", "bulkId": "g",
+                 "data": {"displayName": "Bulk team",
+                          "members": [{"value": "bulkId:ann"}, {"value": "bulkId:ben"}]}},
+                {"method": "POST", "path": "/Users", "bulkId": "ann",
+                 "data": {"userName": "bulkann"}},
+                {"method": "POST", "path": "/Users", "bulkId": "ben",
+                 "data": {"userName": "bulkben"}},
+                {"method": "PATCH", "path": "/Users/bulkId:ann",
+                 "data": {"schemas": [PATCH_OP], "Operations": [{"op": "add",
+                     "path": format!("{ENTERPRISE}:manager"), "value": "bulkId:ben"}]}},
+                {"method": "POST", "path": "/Users", "bulkId": "bad",
+                 "data": {"userName": "not allowed!"}},
+                {"method": "DELETE", "path": "/Users/bulkId:bad"},
+                {"method": "PUT", "path": "/Users/bulkId:ben", "version": "W/\"999\"",
+                 "data": {"userName": "bulkben"}},
+                {"method": "GET", "path": "/Bulk", "bulkId": "nope", "data": {}}
+            ]
+        }),
+    );
+    // An operation with a method /Bulk does not run refuses the request.
+    is_error(&a, 400);
+    assert!(a.body["detail"].as_str().unwrap().contains("operation 8"));
+    assert_eq!(
+        scim(&d, t, "GET", "/Users?filter=userName%20eq%20%22bulkann%22").body["totalResults"],
+        0
+    );
+
+    let a = bulk(
+        &d,
+        t,
+        &json!({
+            "Operations": [
+                {"method": "POST", "path": "/Groups", "bulkId": "g",
+                 "data": {"displayName": "Bulk team",
+                          "members": [{"value": "bulkId:ann"}, {"value": "bulkId:ben"}]}},
+                {"method": "POST", "path": "/Users", "bulkId": "ann",
+                 "data": {"userName": "bulkann"}},
+                {"method": "POST", "path": "/Users", "bulkId": "ben",
+                 "data": {"userName": "bulkben"}},
+                {"method": "PATCH", "path": "/Users/bulkId:ann",
+                 "data": {"schemas": [PATCH_OP], "Operations": [{"op": "add",
+                     "path": format!("{ENTERPRISE}:manager"), "value": "bulkId:ben"}]}},
+                {"method": "POST", "path": "/Users", "bulkId": "bad",
+                 "data": {"userName": "not allowed!"}},
+                {"method": "DELETE", "path": "/Users/bulkId:bad"},
+                {"method": "PUT", "path": "/Users/bulkId:ben", "version": "W/\"999\"",
+                 "data": {"userName": "bulkben"}},
+                {"method": "DELETE", "path": "/Users/bulkId:nobody"}
+            ]
+        }),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+    );
+    let ops = a.body["Operations"].as_array().unwrap();
+    let status = |bulk_id: &str| -> (String, Value) {
+        let op = ops
+            .iter()
+            .find(|o| o["bulkId"] == bulk_id)
+            .unwrap_or_else(|| panic!("{bulk_id} missing: {}", a.body));
+        (op["status"].as_str().unwrap().to_owned(), op.clone())
+    };
+    assert_eq!(ops.len(), 8, "{}", a.body);
+    let (s, ann) = status("ann");
+    assert_eq!(s, "201");
+    let ann_location = ann["location"].as_str().unwrap();
+    let ann_id = ann_location.rsplit('/').next().unwrap().to_owned();
+    assert!(ann["version"].as_str().unwrap().starts_with("W/"));
+    let (s, ben) = status("ben");
+    assert_eq!(s, "201");
+    let ben_id = ben["location"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (s, group) = status("g");
+    assert_eq!(s, "201", "{}", a.body);
+    let group_id = group["location"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (s, bad) = status("bad");
+    assert_eq!(s, "400");
+    assert_eq!(bad["response"]["scimType"], "invalidValue");
+    let by_method = |method: &str, path_end: &str| -> &Value {
+        ops.iter()
+            .find(|o| {
+                o["method"] == method
+                    && o["location"].as_str().is_none_or(|l| l.ends_with(path_end))
+                    && o.get("bulkId").is_none()
+            })
+            .unwrap_or_else(|| panic!("{method} {path_end}: {}", a.body))
+    };
+    assert_eq!(by_method("PATCH", &ann_id)["status"], "204");
+    assert_eq!(by_method("PUT", &ben_id)["status"], "412");
+    let deletes: Vec<&Value> = ops.iter().filter(|o| o["method"] == "DELETE").collect();
+    assert_eq!(deletes.len(), 2);
+    for d in deletes {
+        assert_eq!(d["status"], "409", "{d}");
+        assert_eq!(d["response"]["scimType"], "invalidValue");
+    }
+
+    // What the operations did is there.
+    let g = scim(&d, t, "GET", &format!("/Groups/{group_id}"));
+    let mut members: Vec<&str> = g.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    members.sort();
+    let mut expected = vec![ann_id.as_str(), ben_id.as_str()];
+    expected.sort();
+    assert_eq!(members, expected);
+    let a = scim(&d, t, "GET", &format!("/Users/{ann_id}"));
+    assert_eq!(a.body[ENTERPRISE]["manager"]["value"], ben_id.as_str());
+
+    // failOnErrors: 1 stops after the first failure; nothing after it runs.
+    let a = bulk(
+        &d,
+        t,
+        &json!({"failOnErrors": 1, "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "x", "data": {"userName": "bulkann"}},
+            {"method": "POST", "path": "/Users", "bulkId": "y", "data": {"userName": "bulkcat"}}
+        ]}),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let ops = a.body["Operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 1, "{}", a.body);
+    assert_eq!(ops[0]["status"], "409");
+    assert_eq!(ops[0]["response"]["scimType"], "uniqueness");
+    let cats = scim(&d, t, "GET", "/Users?filter=userName%20eq%20%22bulkcat%22");
+    assert_eq!(cats.body["totalResults"], 0);
+
+    // References in a circle cannot run.
+    let a = bulk(
+        &d,
+        t,
+        &json!({"Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "p",
+             "data": {"userName": "bulkp", ENTERPRISE: {"manager": {"value": "bulkId:q"}}}},
+            {"method": "POST", "path": "/Users", "bulkId": "q",
+             "data": {"userName": "bulkq", ENTERPRISE: {"manager": {"value": "bulkId:p"}}}}
+        ]}),
+    );
+    let ops = a.body["Operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 2, "{}", a.body);
+    assert!(ops.iter().all(|o| o["status"] == "409"), "{}", a.body);
+
+    // Each operation runs with the token's rights: a Report Reader writes nothing.
+    cli(&d, &["user", "add", "reader", "--type", "report-reader"]);
+    let reader = token_for(&d, "reader");
+    let a = bulk(
+        &d,
+        Some(&reader),
+        &json!({"Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "r", "data": {"userName": "bulkr"}}
+        ]}),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["Operations"][0]["status"], "403", "{}", a.body);
+
+    // The advertised limits are enforced with 413.
+    let many: Vec<Value> = (0..1001)
+        .map(|i| json!({"method": "DELETE", "path": format!("/Users/{i}")}))
+        .collect();
+    is_error(&bulk(&d, t, &json!({"Operations": many})), 413);
+    let huge = "x".repeat(1_100_000);
+    let a = bulk(
+        &d,
+        t,
+        &json!({"Operations": [{"method": "POST", "path": "/Users", "bulkId": "h",
+            "data": {"userName": "bulkh", "displayName": huge}}]}),
+    );
+    is_error(&a, 413);
+    assert!(a.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("maxPayloadSize"));
+    // The daemon serves on.
+    assert_eq!(scim(&d, t, "GET", "/ServiceProviderConfig").status, 200);
+}
+
+#[test]
+fn group_changes_land_whole_and_a_patch_removes_a_manager() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    let admin = token_for(&d, "admin");
+    let t = Some(admin.as_str());
+    let post = |path: &str, body: Value| -> String {
+        let a = request(&d, t, "POST", path, &[], Some(&body), &[]);
+        assert_eq!(a.status, 201, "{}", a.body);
+        a.body["id"].as_str().unwrap().to_owned()
+    };
+    let boss = post("/Users", json!({"userName": "boss"}));
+    let ann = post(
+        "/Users",
+        json!({"userName": "ann", ENTERPRISE: {"manager": {"value": boss}}}),
+    );
+    let inner = post(
+        "/Groups",
+        json!({"displayName": "Inner", "members": [{"value": ann}]}),
+    );
+    let outer = post(
+        "/Groups",
+        json!({"displayName": "Outer", "members": [{"value": inner, "type": "Group"}]}),
+    );
+
+    // A rename with a membership the core refuses (a group cannot hold its
+    // own parent) changes nothing: not even the name.
+    let before = scim(&d, t, "GET", &format!("/Groups/{inner}")).body;
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Groups/{inner}"),
+        &[],
+        Some(&json!({"displayName": "Renamed", "members": [{"value": outer, "type": "Group"}]})),
+        &[],
+    );
+    is_error(&a, 400);
+    assert!(
+        a.body["detail"].as_str().unwrap().contains("subgroup"),
+        "{}",
+        a.body
+    );
+    let after = scim(&d, t, "GET", &format!("/Groups/{inner}")).body;
+    assert_eq!(after, before);
+    // The same through PATCH with two operations.
+    let a = request(
+        &d,
+        t,
+        "PATCH",
+        &format!("/Groups/{inner}"),
+        &[],
+        Some(&json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": "displayName", "value": "Renamed"},
+            {"op": "add", "path": "members", "value": [{"value": outer, "type": "Group"}]}
+        ]})),
+        &[],
+    );
+    is_error(&a, 400);
+    assert!(
+        a.body["detail"].as_str().unwrap().contains("subgroup"),
+        "{}",
+        a.body
+    );
+    assert_eq!(scim(&d, t, "GET", &format!("/Groups/{inner}")).body, before);
+
+    // If-Match on a group: a stale version is 412, the current one works.
+    let stale = "If-Match: W/\"0\"";
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Groups/{inner}"),
+        &[],
+        Some(&json!({"displayName": "Renamed", "members": []})),
+        &[stale],
+    );
+    is_error(&a, 412);
+    let current = format!("If-Match: {}", before["meta"]["version"].as_str().unwrap());
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Groups/{inner}"),
+        &[],
+        Some(&json!({"displayName": "Renamed", "members": [{"value": ann}]})),
+        &[&current],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["displayName"], "Renamed");
+
+    // A PUT that leaves the manager out keeps it; a PATCH that removes it
+    // clears it.
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Users/{ann}"),
+        &[],
+        Some(&json!({"userName": "ann", "name": {"givenName": "Ann"}})),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body[ENTERPRISE]["manager"]["value"], boss.as_str());
+    for path in [format!("{ENTERPRISE}:manager"), "manager".to_owned()] {
+        let a = request(
+            &d,
+            t,
+            "PATCH",
+            &format!("/Users/{ann}"),
+            &[("attributes", "userName,manager")],
+            Some(&json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": path}]})),
+            &[],
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert!(a.body[ENTERPRISE]["manager"].is_null(), "{}", a.body);
+        let a = scim(&d, t, "GET", &format!("/Users/{ann}"));
+        assert!(a.body[ENTERPRISE]["manager"].is_null(), "{}", a.body);
+        // Put the manager back for the next form.
+        let a = request(
+            &d,
+            t,
+            "PATCH",
+            &format!("/Users/{ann}"),
+            &[],
+            Some(
+                &json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {
+                format!("{ENTERPRISE}:manager"): boss}}]}),
+            ),
+            &[],
+        );
+        assert_eq!(a.status, 204, "{}", a.body);
+        let a = scim(&d, t, "GET", &format!("/Users/{ann}"));
+        assert_eq!(a.body[ENTERPRISE]["manager"]["value"], boss.as_str());
+    }
+}

@@ -337,13 +337,15 @@ impl Rules<'_> {
 }
 
 /// Tree shape: business entities sit at the top or under other business
-/// entities (an MSP's customers); groups sit anywhere.
-pub fn check_parent_kind(kind: NodeKind, parent: Option<&Node>) -> CoreResult<()> {
+/// entities (an MSP's customers); groups sit anywhere. `parent` is the
+/// parent's kind and name (the parent may be a group about to be created).
+pub fn check_parent_kind(kind: NodeKind, parent: Option<(NodeKind, &str)>) -> CoreResult<()> {
     match (kind, parent) {
-        (NodeKind::BusinessEntity, Some(p)) if p.kind != NodeKind::BusinessEntity => {
+        (NodeKind::BusinessEntity, Some((parent_kind, parent_name)))
+            if parent_kind != NodeKind::BusinessEntity =>
+        {
             Err(CoreError::InvalidTree(format!(
-                "a business entity cannot sit inside the group {}",
-                p.name
+                "a business entity cannot sit inside the group {parent_name}"
             )))
         }
         _ => Ok(()),

@@ -20,7 +20,7 @@ use crate::core::query::{AccountField, Filter, NodeField, Related, Slice};
 use crate::core::random;
 use crate::core::totp;
 use crate::core::validate::{self, PasswordPolicy};
-use crate::store::{AccountUpdate, NewAccountRow, NewNodeRow, Page, Store, Visibility};
+use crate::store::{AccountUpdate, NewAccountRow, NewNodeRow, NodeChange, Page, Store, Visibility};
 
 /// The name of the super admin made on the first start of an empty store.
 pub const BOOTSTRAP_ADMIN: &str = "admin";
@@ -138,6 +138,35 @@ pub struct NewNode {
     pub kind: NodeKind,
     pub parent: Option<NodeId>,
     pub external_id: Option<String>,
+}
+
+/// Who a group holds after a change.
+#[derive(Debug, Clone, Default)]
+pub enum MemberEdit {
+    /// Membership stays as it is.
+    #[default]
+    Keep,
+    /// Exactly these people (of those the actor can see; hidden members
+    /// stay), and these groups moved under it: Okta's PUT.
+    Replace {
+        people: BTreeSet<AccountId>,
+        groups: BTreeSet<NodeId>,
+    },
+    /// Only the named members: Entra's add and remove.
+    Change {
+        add: BTreeSet<AccountId>,
+        remove: BTreeSet<AccountId>,
+        add_groups: BTreeSet<NodeId>,
+    },
+}
+
+/// A change to a group, checked whole and then stored in one transaction.
+/// `None` leaves a field as it is; `external_id: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct GroupEdit {
+    pub name: Option<String>,
+    pub external_id: Option<Option<String>>,
+    pub members: MemberEdit,
 }
 
 /// Why an authentication failed. Faces answer every variant with the same
@@ -690,16 +719,37 @@ impl Directory {
     // --- the organisation tree --------------------------------------------
 
     pub fn create_node(&self, actor: &Actor, new: NewNode) -> CoreResult<Node> {
+        self.create_group(actor, new, &BTreeSet::new(), &BTreeSet::new())
+    }
+
+    /// Creates a node with its first members and the groups moved under it,
+    /// in one transaction after every right is checked.
+    pub fn create_group(
+        &self,
+        actor: &Actor,
+        new: NewNode,
+        people: &BTreeSet<AccountId>,
+        groups: &BTreeSet<NodeId>,
+    ) -> CoreResult<Node> {
         validate::node_name(&new.name)?;
         let parent = new.parent.map(|id| self.node(actor, id)).transpose()?;
-        self.rules().may_manage_node(actor, new.parent)?;
-        check_parent_kind(new.kind, parent.as_ref())?;
+        let rules = self.rules();
+        rules.may_manage_node(actor, new.parent)?;
+        check_parent_kind(new.kind, parent.as_ref().map(|p| (p.kind, p.name.as_str())))?;
+        self.check_may_manage(actor, people)?;
+        for child in groups {
+            let child = self.node(actor, *child)?;
+            rules.may_move_node(actor, &child)?;
+            check_parent_kind(child.kind, Some((new.kind, &new.name)))?;
+        }
         let id = self.store.insert_node(&NewNodeRow {
             uuid: Uuid::new_v4(),
             name: new.name,
             kind: new.kind,
             parent: new.parent,
             external_id: new.external_id,
+            members: people.iter().copied().collect(),
+            children: groups.iter().copied().collect(),
             now: Timestamp::now(),
         })?;
         self.store.node(id)?.ok_or(CoreError::NotFound("group"))
@@ -711,7 +761,10 @@ impl Directory {
         rules.may_move_node(actor, &node)?;
         let new_parent = parent.map(|p| self.node(actor, p)).transpose()?;
         rules.may_manage_node(actor, parent)?;
-        check_parent_kind(node.kind, new_parent.as_ref())?;
+        check_parent_kind(
+            node.kind,
+            new_parent.as_ref().map(|p| (p.kind, p.name.as_str())),
+        )?;
         if let Some(p) = parent {
             if self.store.node_in_subtree(node.id, p)? {
                 return Err(CoreError::InvalidTree(format!(
@@ -734,18 +787,70 @@ impl Directory {
         external_id: Option<Option<String>>,
         expected_version: Option<i64>,
     ) -> CoreResult<Node> {
+        let edit = GroupEdit {
+            name,
+            external_id,
+            members: MemberEdit::Keep,
+        };
+        self.edit_group(actor, id, edit, expected_version)
+    }
+
+    /// Changes a group's name, external id and members as one change: every
+    /// right is checked first, then the store writes it in one transaction,
+    /// so a refused member leaves a rename unmade too. A 10,000-member group
+    /// changed by one member reads and writes that one membership.
+    pub fn edit_group(
+        &self,
+        actor: &Actor,
+        id: NodeId,
+        edit: GroupEdit,
+        expected_version: Option<i64>,
+    ) -> CoreResult<Node> {
         let node = self.node(actor, id)?;
-        self.rules().may_manage_node(actor, Some(node.id))?;
-        if let Some(n) = &name {
+        let rules = self.rules();
+        rules.may_manage_node(actor, Some(node.id))?;
+        if let Some(n) = &edit.name {
             validate::node_name(n)?;
         }
-        self.store.update_node(
-            node.id,
-            name.as_deref(),
-            external_id.as_ref().map(|e| e.as_deref()),
-            expected_version,
-            Timestamp::now(),
-        )?;
+        let (add, remove, adopt) = match edit.members {
+            MemberEdit::Keep => Default::default(),
+            MemberEdit::Replace { people, groups } => {
+                let current: BTreeSet<AccountId> =
+                    self.members(actor, node.id)?.into_iter().collect();
+                let gone = current.difference(&people).copied().collect();
+                let new = people.difference(&current).copied().collect();
+                (new, gone, groups)
+            }
+            MemberEdit::Change {
+                add,
+                remove,
+                add_groups,
+            } => (add, remove, add_groups),
+        };
+        for account in add.iter().chain(&remove) {
+            rules.may_manage_account(actor, &self.account(actor, *account)?)?;
+        }
+        let name = edit.name.as_deref().unwrap_or(&node.name);
+        for child in &adopt {
+            let child = self.node(actor, *child)?;
+            rules.may_move_node(actor, &child)?;
+            check_parent_kind(child.kind, Some((node.kind, name)))?;
+            if self.store.node_in_subtree(child.id, node.id)? {
+                return Err(CoreError::InvalidTree(format!(
+                    "{} cannot become a member of its own subgroup",
+                    child.name
+                )));
+            }
+        }
+        let change = NodeChange {
+            name: edit.name,
+            external_id: edit.external_id,
+            add_members: add.into_iter().collect(),
+            remove_members: remove.into_iter().collect(),
+            adopt: adopt.into_iter().collect(),
+        };
+        self.store
+            .change_node(node.id, &change, expected_version, Timestamp::now())?;
         self.store.node(id)?.ok_or(CoreError::NotFound("group"))
     }
 
@@ -766,79 +871,6 @@ impl Directory {
             .get(&node.id)
             .cloned()
             .unwrap_or_default())
-    }
-
-    /// Makes `node`'s direct members exactly `people`, touching only the
-    /// difference (a 10,000-member group changed by one member costs one
-    /// write), and moves the `groups` under it. Every right is checked
-    /// before the first write, so a refused request changes nothing.
-    pub fn set_members(
-        &self,
-        actor: &Actor,
-        node: NodeId,
-        people: &BTreeSet<AccountId>,
-        groups: &BTreeSet<NodeId>,
-    ) -> CoreResult<()> {
-        let current: BTreeSet<AccountId> = self.members(actor, node)?.into_iter().collect();
-        let gone: Vec<AccountId> = current.difference(people).copied().collect();
-        let new: Vec<AccountId> = people.difference(&current).copied().collect();
-        for account in gone.iter().chain(&new) {
-            self.membership_checks(actor, node, *account)?;
-        }
-        let rules = self.rules();
-        for child in groups {
-            let child = self.node(actor, *child)?;
-            rules.may_move_node(actor, &child)?;
-            if self.store.node_in_subtree(child.id, node)? {
-                return Err(CoreError::InvalidTree(format!(
-                    "{} cannot become a member of its own subgroup",
-                    child.name
-                )));
-            }
-        }
-        let now = Timestamp::now();
-        for account in gone {
-            self.store.remove_member(node, account, now)?;
-        }
-        for account in new {
-            self.store.add_member(node, account, now)?;
-        }
-        for child in groups {
-            self.move_node(actor, *child, Some(node))?;
-        }
-        Ok(())
-    }
-
-    /// Adds and removes the named members only (a PATCH of a 10,000-member
-    /// group by one member reads and writes one membership), and moves the
-    /// named groups under `node`. Every right is checked before any write.
-    pub fn change_members(
-        &self,
-        actor: &Actor,
-        node: NodeId,
-        add: &BTreeSet<AccountId>,
-        remove: &BTreeSet<AccountId>,
-        add_groups: &BTreeSet<NodeId>,
-    ) -> CoreResult<()> {
-        for account in add.iter().chain(remove) {
-            self.membership_checks(actor, node, *account)?;
-        }
-        let rules = self.rules();
-        for child in add_groups {
-            let child = self.node(actor, *child)?;
-            rules.may_move_node(actor, &child)?;
-        }
-        let now = Timestamp::now();
-        for account in remove {
-            self.store.remove_member(node, *account, now)?;
-        }
-        for account in add {
-            self.store.add_member(node, *account, now)?;
-        }
-        for child in add_groups {
-            self.move_node(actor, *child, Some(node))?;
-        }
-        Ok(())
     }
 
     /// Whether the actor may change each of these accounts (for example put

@@ -14,7 +14,9 @@ pub mod totp;
 pub mod validate;
 
 pub use access::Actor;
-pub use directory::{AccountChange, AuthError, Directory, NewAccount, NewNode};
+pub use directory::{
+    AccountChange, AuthError, Directory, GroupEdit, MemberEdit, NewAccount, NewNode,
+};
 pub use error::{CoreError, CoreResult};
 pub use service::Service;
 

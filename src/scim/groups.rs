@@ -1,24 +1,23 @@
-//! Changing groups: `POST /Groups` and `PUT /Groups/{id}`. A group's
-//! members are people (memberships) and groups (its children in the one
-//! organisation tree), so a member of type Group moves that group under
-//! this one. Every id is resolved, and every right checked, before the
-//! first write, so a refused request changes nothing.
+//! Changing groups: `POST /Groups`, `PUT /Groups/{id}`, `PATCH` and
+//! `DELETE`. A group's members are people (memberships) and groups (its
+//! children in the one organisation tree), so a member of type Group moves
+//! that group under this one. Each request becomes one core call, which
+//! checks every id and right before its one store transaction: a refused
+//! request changes nothing.
 
 use std::collections::BTreeSet;
 
-use hyper::body::Incoming;
-use hyper::{Request, Response};
+use hyper::Response;
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::body::read_json;
 use super::error::ScimError;
-use super::patch::{apply, member_changes, parse_patch};
-use super::read::Query;
+use super::patch::{apply, member_changes, parse_patch, MemberChanges};
 use super::reply;
 use super::resource::{group_json, parse_group, MemberInput, MemberType, Projection};
 use super::write::patch_error;
 use crate::core::model::{AccountId, Node, NodeId, NodeKind};
-use crate::core::{Actor, CoreError, CoreResult, Directory, NewNode};
+use crate::core::{Actor, CoreError, CoreResult, Directory, GroupEdit, MemberEdit, NewNode};
 use crate::http::{Body, HttpFace};
 
 /// A group's members, resolved to rows the actor can see.
@@ -76,11 +75,10 @@ async fn answer(
 pub async fn create_group(
     face: &HttpFace,
     actor: &Actor,
-    request: Request<Incoming>,
+    body: &Value,
     base: &str,
 ) -> Result<Response<Body>, ScimError> {
-    let body = read_json(request, face.config.http.max_body_bytes).await?;
-    let input = parse_group(&body)?;
+    let input = parse_group(body)?;
     let name = input
         .display_name
         .clone()
@@ -93,48 +91,48 @@ pub async fn create_group(
                 .map(|p| d.node_by_uuid(who, p).map(|n| n.id))
                 .transpose()?;
             let members = resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
-            d.check_may_manage(who, &members.people)?;
-            let node = d.create_node(
-                who,
-                NewNode {
-                    name,
-                    kind: input.kind.unwrap_or(NodeKind::Group),
-                    parent,
-                    external_id: input.external_id,
-                },
-            )?;
-            d.set_members(who, node.id, &members.people, &members.groups)?;
-            d.node(who, node.id)
+            let new = NewNode {
+                name,
+                kind: input.kind.unwrap_or(NodeKind::Group),
+                parent,
+                external_id: input.external_id,
+            };
+            d.create_group(who, new, &members.people, &members.groups)
         })
         .await?;
     answer(face, actor, node, base, true).await
 }
 
+fn parse_group_id(id: &str) -> Result<Uuid, ScimError> {
+    Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such group"))
+}
+
+/// PUT: the body is the group's whole new state; Okta replaces membership
+/// wholesale this way.
 pub async fn replace_group(
     face: &HttpFace,
     actor: &Actor,
-    request: Request<Incoming>,
+    body: &Value,
     base: &str,
     id: &str,
+    expected: Option<i64>,
 ) -> Result<Response<Body>, ScimError> {
-    let uuid = Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such group"))?;
-    let body = read_json(request, face.config.http.max_body_bytes).await?;
-    let input = parse_group(&body)?;
+    let uuid = parse_group_id(id)?;
+    let input = parse_group(body)?;
     let node = face
         .service
         .run_as(actor, move |d, who| {
             let node = d.node_by_uuid(who, uuid)?;
             let members = resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
-            d.update_node(
-                who,
-                node.id,
-                input.display_name,
-                Some(input.external_id),
-                None,
-            )?;
-            // Okta replaces membership wholesale by PUT.
-            d.set_members(who, node.id, &members.people, &members.groups)?;
-            d.node(who, node.id)
+            let edit = GroupEdit {
+                name: input.display_name,
+                external_id: Some(input.external_id),
+                members: MemberEdit::Replace {
+                    people: members.people,
+                    groups: members.groups,
+                },
+            };
+            d.edit_group(who, node.id, edit, expected)
         })
         .await?;
     answer(face, actor, node, base, false).await
@@ -147,7 +145,7 @@ pub async fn delete_group(
     actor: &Actor,
     id: &str,
 ) -> Result<Response<Body>, ScimError> {
-    let uuid = Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such group"))?;
+    let uuid = parse_group_id(id)?;
     face.service
         .run_as(actor, move |d, who| {
             let node = d.node_by_uuid(who, uuid)?;
@@ -157,6 +155,43 @@ pub async fn delete_group(
     Ok(reply::no_content(None))
 }
 
+/// The members a PATCH names, by id, resolved to rows the actor can see.
+fn named_members(d: &Directory, actor: &Actor, ids: &[String]) -> CoreResult<Members> {
+    let inputs = ids
+        .iter()
+        .map(|v| {
+            Uuid::parse_str(v)
+                .map(|value| MemberInput { value, kind: None })
+                .map_err(|_| CoreError::InvalidValue {
+                    field: "members",
+                    reason: format!("{v:?} is not a member id"),
+                })
+        })
+        .collect::<CoreResult<Vec<_>>>()?;
+    resolve_members(d, actor, &inputs)
+}
+
+fn member_edit(d: &Directory, actor: &Actor, changes: &MemberChanges) -> CoreResult<MemberEdit> {
+    Ok(match &changes.replace_all {
+        Some(all) => {
+            let all = named_members(d, actor, all)?;
+            MemberEdit::Replace {
+                people: all.people,
+                groups: all.groups,
+            }
+        }
+        None => {
+            let add = named_members(d, actor, &changes.add)?;
+            let remove = named_members(d, actor, &changes.remove)?;
+            MemberEdit::Change {
+                add: add.people,
+                remove: remove.people,
+                add_groups: add.groups,
+            }
+        }
+    })
+}
+
 /// PATCH of a group. Requests about members only (Entra's add/remove,
 /// Okta's wholesale replace) touch just the members they name; anything
 /// else is applied to the group as the actor sees it and stored as a
@@ -164,41 +199,24 @@ pub async fn delete_group(
 pub async fn patch_group(
     face: &HttpFace,
     actor: &Actor,
-    request: Request<Incoming>,
+    body: &Value,
     base: &str,
     id: &str,
+    expected: Option<i64>,
+    wants_resource: bool,
 ) -> Result<Response<Body>, ScimError> {
-    let uuid = Uuid::parse_str(id).map_err(|_| ScimError::not_found("no such group"))?;
-    let query = Query::from_uri(&request);
-    let body = read_json(request, face.config.http.max_body_bytes).await?;
-    let ops = parse_patch(&body).map_err(patch_error)?;
+    let uuid = parse_group_id(id)?;
+    let ops = parse_patch(body).map_err(patch_error)?;
     let node = match member_changes(&ops) {
         Some(changes) => {
             face.service
                 .run_as(actor, move |d, who| {
                     let node = d.node_by_uuid(who, uuid)?;
-                    let named = |ids: &[String]| -> CoreResult<Members> {
-                        let inputs = ids
-                            .iter()
-                            .map(|v| {
-                                Uuid::parse_str(v)
-                                    .map(|value| MemberInput { value, kind: None })
-                                    .map_err(|_| CoreError::InvalidValue {
-                                        field: "members",
-                                        reason: format!("{v:?} is not a member id"),
-                                    })
-                            })
-                            .collect::<CoreResult<Vec<_>>>()?;
-                        resolve_members(d, who, &inputs)
+                    let edit = GroupEdit {
+                        members: member_edit(d, who, &changes)?,
+                        ..GroupEdit::default()
                     };
-                    let add = named(&changes.add)?;
-                    let remove = named(&changes.remove)?;
-                    if let Some(all) = &changes.replace_all {
-                        let all = named(all)?;
-                        d.set_members(who, node.id, &all.people, &all.groups)?;
-                    }
-                    d.change_members(who, node.id, &add.people, &remove.people, &add.groups)?;
-                    d.node(who, node.id)
+                    d.edit_group(who, node.id, edit, expected)
                 })
                 .await?
         }
@@ -219,20 +237,20 @@ pub async fn patch_group(
                     let node = d.node_by_uuid(who, uuid)?;
                     let members =
                         resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
-                    d.update_node(
-                        who,
-                        node.id,
-                        input.display_name,
-                        Some(input.external_id),
-                        None,
-                    )?;
-                    d.set_members(who, node.id, &members.people, &members.groups)?;
-                    d.node(who, node.id)
+                    let edit = GroupEdit {
+                        name: input.display_name,
+                        external_id: Some(input.external_id),
+                        members: MemberEdit::Replace {
+                            people: members.people,
+                            groups: members.groups,
+                        },
+                    };
+                    d.edit_group(who, node.id, edit, expected)
                 })
                 .await?
         }
     };
-    if query.attributes.is_some() || query.excluded_attributes.is_some() {
+    if wants_resource {
         answer(face, actor, node, base, false).await
     } else {
         Ok(reply::no_content(Some(node.version)))

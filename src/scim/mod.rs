@@ -7,6 +7,7 @@
 
 mod auth;
 mod body;
+mod bulk;
 mod discovery;
 pub mod error;
 pub mod filter;
@@ -63,14 +64,17 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             read::groups(face, &actor, read::Query::from_uri(&request), &base).await
         }
         (&Method::GET, ["Groups", id]) => read::group(face, &actor, &request, &base, id).await,
-        (&Method::POST, ["Users"]) => write::create_user(face, &actor, request, &base).await,
+        (&Method::POST, ["Users"]) => {
+            let body = body::read_json(request, face.config.http.max_body_bytes).await?;
+            write::create_user(face, &actor, &body, &base).await
+        }
         (&Method::PUT, ["Users", id]) => {
-            let id = id.to_string();
-            write::replace_user(face, &actor, request, &base, &id).await
+            let (id, expected, _, body) = write_request(face, request, id).await?;
+            write::replace_user(face, &actor, &body, &base, &id, expected).await
         }
         (&Method::PATCH, ["Users", id]) => {
-            let id = id.to_string();
-            write::patch_user(face, &actor, request, &base, &id).await
+            let (id, expected, wants, body) = write_request(face, request, id).await?;
+            write::patch_user(face, &actor, &body, &base, &id, expected, wants).await
         }
         (&Method::DELETE, ["Users", id]) => write::delete_user(face, &actor, id).await,
         (&Method::POST, [".search"]) => {
@@ -81,20 +85,24 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;
             read::users(face, &actor, read::Query::from_search_body(&body)?, &base).await
         }
-        (&Method::POST, ["Groups"]) => groups::create_group(face, &actor, request, &base).await,
+        (&Method::POST, ["Groups"]) => {
+            let body = body::read_json(request, face.config.http.max_body_bytes).await?;
+            groups::create_group(face, &actor, &body, &base).await
+        }
         (&Method::PUT, ["Groups", id]) => {
-            let id = id.to_string();
-            groups::replace_group(face, &actor, request, &base, &id).await
+            let (id, expected, _, body) = write_request(face, request, id).await?;
+            groups::replace_group(face, &actor, &body, &base, &id, expected).await
         }
         (&Method::PATCH, ["Groups", id]) => {
-            let id = id.to_string();
-            groups::patch_group(face, &actor, request, &base, &id).await
+            let (id, expected, wants, body) = write_request(face, request, id).await?;
+            groups::patch_group(face, &actor, &body, &base, &id, expected, wants).await
         }
         (&Method::DELETE, ["Groups", id]) => groups::delete_group(face, &actor, id).await,
         (&Method::POST, ["Groups", ".search"]) => {
             let body = body::read_json(request, face.config.http.max_body_bytes).await?;
             read::groups(face, &actor, read::Query::from_search_body(&body)?, &base).await
         }
+        (&Method::POST, ["Bulk"]) => bulk::handle(face, &actor, request, &base).await,
         // The discovery documents are read only (RFC 7644 section 4).
         (_, ["ServiceProviderConfig" | "Schemas" | "ResourceTypes", ..]) => Err(ScimError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -103,4 +111,20 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
         )),
         _ => Err(ScimError::not_found("no such SCIM endpoint")),
     }
+}
+
+/// What a PUT or PATCH brings besides its target: the version `If-Match`
+/// names, whether attributes were asked back (RFC 7644 section 3.5.2:
+/// without them a PATCH may answer 204), and the JSON body.
+async fn write_request(
+    face: &HttpFace,
+    request: Request<Incoming>,
+    id: &str,
+) -> Result<(String, Option<i64>, bool, serde_json::Value), ScimError> {
+    let id = id.to_owned();
+    let expected = write::expected_version(request.headers())?;
+    let query = read::Query::from_uri(&request);
+    let wants = query.attributes.is_some() || query.excluded_attributes.is_some();
+    let body = body::read_json(request, face.config.http.max_body_bytes).await?;
+    Ok((id, expected, wants, body))
 }

@@ -3,15 +3,13 @@
 //! (a full replace) and `DELETE /Users/{id}` (which archives: accounts are
 //! never deleted). Every change goes through the core as the token's actor.
 
-use hyper::body::Incoming;
 use hyper::header::IF_MATCH;
-use hyper::{Request, Response, StatusCode};
+use hyper::{HeaderMap, Response, StatusCode};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::body::read_json;
 use super::error::ScimError;
 use super::patch::{apply, parse_patch, PatchError};
-use super::read::Query;
 use super::reply;
 use super::resource::{parse_user, user_json, Projection, ResourceError, UserInput};
 use crate::core::model::{Account, AccountType, AuthMethod, Status};
@@ -89,11 +87,10 @@ async fn answer(
 pub async fn create_user(
     face: &HttpFace,
     actor: &Actor,
-    request: Request<Incoming>,
+    body: &Value,
     base: &str,
 ) -> Result<Response<Body>, ScimError> {
-    let body = read_json(request, face.config.http.max_body_bytes).await?;
-    let input = parse_user(&body)?;
+    let input = parse_user(body)?;
     let user_name = input
         .user_name
         .clone()
@@ -135,11 +132,16 @@ fn parse_id(id: &str) -> Result<Uuid, ScimError> {
 
 /// `If-Match` as the stored version it names (`W/"7"` or `"7"`); `*`
 /// matches anything. A tag that names no version cannot match: 412.
-fn expected_version<B>(request: &Request<B>) -> Result<Option<i64>, ScimError> {
-    let Some(value) = request.headers().get(IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or("").trim();
+pub fn expected_version(headers: &HeaderMap) -> Result<Option<i64>, ScimError> {
+    match headers.get(IF_MATCH) {
+        None => Ok(None),
+        Some(value) => version_named(value.to_str().unwrap_or("")),
+    }
+}
+
+/// The version an entity tag names (also a `/Bulk` operation's `version`).
+pub fn version_named(tag: &str) -> Result<Option<i64>, ScimError> {
+    let text = tag.trim();
     if text == "*" {
         return Ok(None);
     }
@@ -159,15 +161,14 @@ fn expected_version<B>(request: &Request<B>) -> Result<Option<i64>, ScimError> {
 pub async fn replace_user(
     face: &HttpFace,
     actor: &Actor,
-    request: Request<Incoming>,
+    body: &Value,
     base: &str,
     id: &str,
+    expected: Option<i64>,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_id(id)?;
-    let expected = expected_version(&request)?;
-    let body = read_json(request, face.config.http.max_body_bytes).await?;
-    let input = parse_user(&body)?;
-    let account = replace_with(face, actor, uuid, input, expected).await?;
+    let input = parse_user(body)?;
+    let account = replace_with(face, actor, uuid, input, Cleared::default(), expected).await?;
     answer(face, actor, account, base, false).await
 }
 
@@ -177,17 +178,16 @@ pub async fn replace_user(
 pub async fn patch_user(
     face: &HttpFace,
     actor: &Actor,
-    request: Request<Incoming>,
+    body: &Value,
     base: &str,
     id: &str,
+    expected: Option<i64>,
+    wants_resource: bool,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_id(id)?;
-    let expected = expected_version(&request)?;
-    let query = Query::from_uri(&request);
-    let body = read_json(request, face.config.http.max_body_bytes).await?;
-    let ops = parse_patch(&body).map_err(patch_error)?;
+    let ops = parse_patch(body).map_err(patch_error)?;
     let base_owned = base.to_owned();
-    let mut doc = face
+    let before = face
         .service
         .run_as(actor, move |d, who| {
             let account = d.account_by_uuid(who, uuid)?;
@@ -200,10 +200,19 @@ pub async fn patch_user(
             ))
         })
         .await?;
+    let mut doc = before.clone();
     apply(&mut doc, &ops).map_err(patch_error)?;
     let input = parse_user(&doc)?;
-    let account = replace_with(face, actor, uuid, input, expected).await?;
-    if query.attributes.is_some() || query.excluded_attributes.is_some() {
+    // A PUT that leaves out the manager keeps it (RFC 7644 section 3.5.1
+    // lets a server read an omitted attribute as not asserted); a PATCH
+    // that removes it means it.
+    let had = parse_user(&before)?;
+    let cleared = Cleared {
+        manager: had.manager.is_some() && input.manager.is_none(),
+        restricted_to: had.restricted_to.is_some() && input.restricted_to.is_none(),
+    };
+    let account = replace_with(face, actor, uuid, input, cleared, expected).await?;
+    if wants_resource {
         answer(face, actor, account, base, false).await
     } else {
         Ok(reply::no_content(Some(account.version)))
@@ -214,6 +223,13 @@ pub fn patch_error(e: PatchError) -> ScimError {
     ScimError::new(StatusCode::BAD_REQUEST, Some(e.scim_type), e.detail)
 }
 
+/// References a PATCH removed, which `replace_with` clears rather than keeps.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cleared {
+    manager: bool,
+    restricted_to: bool,
+}
+
 /// Stores `input` as the whole new state of the account (PUT, and PATCH
 /// after its operations were applied).
 async fn replace_with(
@@ -221,6 +237,7 @@ async fn replace_with(
     actor: &Actor,
     uuid: Uuid,
     input: UserInput,
+    cleared: Cleared,
     expected: Option<i64>,
 ) -> Result<Account, ScimError> {
     let password = match input.password.clone() {
@@ -233,7 +250,8 @@ async fn replace_with(
             let current = d.account_by_uuid(who, uuid)?;
             let ids = resolve(d, who, &input)?;
             // What the body leaves out is cleared, except what a client
-            // cannot clear (user name, type, method, manager, scope: kept).
+            // cannot clear (user name, type, method: kept) and references
+            // only a PATCH removes (manager, scope).
             let change = AccountChange {
                 user_name: input.user_name,
                 given_name: Some(input.given_name.unwrap_or_default()),
@@ -243,8 +261,12 @@ async fn replace_with(
                 time_zone: input.time_zone,
                 account_type: input.account_type,
                 auth_method: input.auth_method,
-                restricted_to: input.restricted_to.map(|_| ids.restricted_to),
-                manager: input.manager.map(|_| ids.manager),
+                restricted_to: keep_or_set(
+                    input.restricted_to,
+                    ids.restricted_to,
+                    cleared.restricted_to,
+                ),
+                manager: keep_or_set(input.manager, ids.manager, cleared.manager),
                 roles: input.roles,
                 status: Some(status_of(input.active)),
                 external_id: Some(input.external_id),
@@ -258,6 +280,15 @@ async fn replace_with(
         })
         .await?;
     Ok(account)
+}
+
+/// `None` keeps a reference, `Some(None)` clears it, `Some(id)` sets it.
+fn keep_or_set<T>(given: Option<Uuid>, resolved: Option<T>, cleared: bool) -> Option<Option<T>> {
+    match given {
+        Some(_) => Some(resolved),
+        None if cleared => Some(None),
+        None => None,
+    }
 }
 
 pub async fn delete_user(

@@ -165,6 +165,8 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// A node to insert, with its first members and the groups moved under
+/// it, all in one transaction.
 #[derive(Debug, Clone)]
 pub struct NewNodeRow {
     pub uuid: Uuid,
@@ -172,7 +174,22 @@ pub struct NewNodeRow {
     pub kind: NodeKind,
     pub parent: Option<NodeId>,
     pub external_id: Option<String>,
+    pub members: Vec<AccountId>,
+    pub children: Vec<NodeId>,
     pub now: Timestamp,
+}
+
+/// One change to a node, written in one transaction so a group rename and
+/// its membership change land together or not at all. `None` leaves a
+/// field as it is; `external_id: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct NodeChange {
+    pub name: Option<String>,
+    pub external_id: Option<Option<String>>,
+    pub add_members: Vec<AccountId>,
+    pub remove_members: Vec<AccountId>,
+    /// Nodes moved under this one.
+    pub adopt: Vec<NodeId>,
 }
 
 /// A stored bearer token, looked up by the SHA-256 of its secret.
@@ -278,13 +295,13 @@ pub trait Store: Send + Sync + 'static {
     fn remove_member(&self, node: NodeId, account: AccountId, now: Timestamp) -> StoreResult<()>;
     /// Direct members of `node`, in row-id order.
     fn members(&self, node: NodeId) -> StoreResult<Vec<AccountId>>;
-    /// Renames a node and/or changes its external id; bumps its version.
-    /// With `expected_version`, `VersionMismatch` unless it matches.
-    fn update_node(
+    /// Applies `change` to node `id`, all of it or none. With
+    /// `expected_version`, `VersionMismatch` unless it matches. Bumps the
+    /// version of the node and of every account whose membership changed.
+    fn change_node(
         &self,
         id: NodeId,
-        name: Option<&str>,
-        external_id: Option<Option<&str>>,
+        change: &NodeChange,
         expected_version: Option<i64>,
         now: Timestamp,
     ) -> StoreResult<()>;

@@ -13,6 +13,7 @@
 
 mod convert;
 mod migrations;
+mod nodes;
 mod pool;
 mod related;
 mod scope;
@@ -41,8 +42,8 @@ use self::scope::Scope;
 use crate::core::model::{Account, AccountId, Node, NodeId, TokenInfo};
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice};
 use crate::store::{
-    AccountUpdate, Credentials, NewAccountRow, NewNodeRow, Page, Store, StoreError, StoreResult,
-    TokenRow, Visibility,
+    AccountUpdate, Credentials, NewAccountRow, NewNodeRow, NodeChange, Page, Store, StoreError,
+    StoreResult, TokenRow, Visibility,
 };
 
 /// How far `in_branch` walks up the manager chain: far deeper than any real
@@ -463,7 +464,10 @@ impl Store for SqliteStore {
                     write_error(e)
                 }
             })?;
-            Ok(tx.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            nodes::write_members(tx, id, &row.members, &[], row.now)?;
+            nodes::adopt(tx, id, &row.children, row.now)?;
+            Ok(id)
         })
     }
 
@@ -560,37 +564,27 @@ impl Store for SqliteStore {
     }
 
     fn add_member(&self, node: NodeId, account: AccountId, now: Timestamp) -> StoreResult<()> {
-        self.write(|tx| {
-            if !exists(tx, "SELECT 1 FROM nodes WHERE id = ?1", node)? {
-                return Err(StoreError::NotFound("group"));
-            }
-            if !exists(tx, "SELECT 1 FROM accounts WHERE id = ?1", account)? {
-                return Err(StoreError::NotFound("account"));
-            }
-            let added = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO memberships (node_id, account_id) VALUES (?1, ?2)",
-                )?
-                .execute([node, account])?;
-            if added > 0 {
-                touch_account(tx, account, now)?;
-                touch_node(tx, node, now)?;
-            }
-            Ok(())
-        })
+        self.change_node(
+            node,
+            &NodeChange {
+                add_members: vec![account],
+                ..NodeChange::default()
+            },
+            None,
+            now,
+        )
     }
 
     fn remove_member(&self, node: NodeId, account: AccountId, now: Timestamp) -> StoreResult<()> {
-        self.write(|tx| {
-            let removed = tx
-                .prepare_cached("DELETE FROM memberships WHERE node_id = ?1 AND account_id = ?2")?
-                .execute([node, account])?;
-            if removed > 0 {
-                touch_account(tx, account, now)?;
-                touch_node(tx, node, now)?;
-            }
-            Ok(())
-        })
+        self.change_node(
+            node,
+            &NodeChange {
+                remove_members: vec![account],
+                ..NodeChange::default()
+            },
+            None,
+            now,
+        )
     }
 
     fn members(&self, node: NodeId) -> StoreResult<Vec<AccountId>> {
@@ -772,45 +766,26 @@ impl Store for SqliteStore {
         self.node_where("n.uuid = ?1", &uuid_text(uuid))
     }
 
-    fn update_node(
+    fn change_node(
         &self,
         id: NodeId,
-        name: Option<&str>,
-        external_id: Option<Option<&str>>,
+        change: &NodeChange,
         expected_version: Option<i64>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut sql = String::from("UPDATE nodes SET ");
-        let mut values: Vec<Value> = Vec::with_capacity(5);
-        if let Some(name) = name {
-            values.push(Value::from(name.to_owned()));
-            let _ = write!(sql, "name = ?{}, ", values.len());
-        }
-        if let Some(external_id) = external_id {
-            values.push(Value::from(external_id.map(str::to_owned)));
-            let _ = write!(sql, "external_id = ?{}, ", values.len());
-        }
-        values.push(Value::from(micros(now)));
-        let _ = write!(sql, "version = version + 1, modified = ?{}", values.len());
-        values.push(Value::from(id));
-        let _ = write!(sql, " WHERE id = ?{}", values.len());
-        if let Some(expected) = expected_version {
-            values.push(Value::from(expected));
-            let _ = write!(sql, " AND version = ?{}", values.len());
-        }
-
         self.write(|tx| {
-            let changed = tx
-                .prepare_cached(&sql)?
-                .execute(params_from_iter(&values))
-                .map_err(write_error)?;
-            if changed == 0 {
-                let found = exists(tx, "SELECT 1 FROM nodes WHERE id = ?1", id)?;
-                return Err(if found {
-                    StoreError::VersionMismatch("group")
-                } else {
-                    StoreError::NotFound("group")
-                });
+            nodes::check_version(tx, id, expected_version)?;
+            let fields = nodes::update_fields(
+                tx,
+                id,
+                change.name.as_deref(),
+                change.external_id.as_ref().map(|e| e.as_deref()),
+            )?;
+            let members =
+                nodes::write_members(tx, id, &change.add_members, &change.remove_members, now)?;
+            let children = nodes::adopt(tx, id, &change.adopt, now)?;
+            if fields || members || children {
+                touch_node(tx, id, now)?;
             }
             Ok(())
         })

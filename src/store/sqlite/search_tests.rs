@@ -826,13 +826,21 @@ fn every_node_field() {
 fn node_by_uuid_and_update_node() {
     let f = Fixture::new();
     let s = &f.store;
+    let update = |id, name: Option<&str>, external_id: Option<Option<&str>>, expected, now| {
+        let change = crate::store::NodeChange {
+            name: name.map(str::to_owned),
+            external_id: external_id.map(|e| e.map(str::to_owned)),
+            ..Default::default()
+        };
+        s.change_node(id, &change, expected, now)
+    };
     let root = f.node("Root", None);
     let other = f.node("Other", None);
     let n = s.node(root).unwrap().unwrap();
     assert_eq!(s.node_by_uuid(n.uuid).unwrap(), Some(n.clone()));
     assert!(s.node_by_uuid(Uuid::new_v4()).unwrap().is_none());
 
-    s.update_node(
+    update(
         root,
         Some("Renamed"),
         Some(Some("X-1")),
@@ -848,22 +856,22 @@ fn node_by_uuid_and_update_node() {
     assert_eq!(s.node_by_name("RENAMED").unwrap().map(|n| n.id), Some(root));
 
     // Clearing the external id only; the name stays.
-    s.update_node(root, None, Some(None), None, at(21)).unwrap();
+    update(root, None, Some(None), None, at(21)).unwrap();
     let cleared = s.node(root).unwrap().unwrap();
     assert_eq!(cleared.name, "Renamed");
     assert_eq!(cleared.external_id, None);
     assert_eq!(cleared.version, n.version + 2);
 
     assert!(matches!(
-        s.update_node(root, Some("Stale"), None, Some(n.version), at(22)),
+        update(root, Some("Stale"), None, Some(n.version), at(22)),
         Err(StoreError::VersionMismatch("group"))
     ));
     assert!(matches!(
-        s.update_node(9999, Some("Ghost"), None, None, at(22)),
+        update(9999, Some("Ghost"), None, None, at(22)),
         Err(StoreError::NotFound("group"))
     ));
     assert!(matches!(
-        s.update_node(root, Some("OTHER"), None, None, at(22)),
+        update(root, Some("OTHER"), None, None, at(22)),
         Err(StoreError::Conflict("group name"))
     ));
     assert_eq!(s.node(root).unwrap().unwrap().version, n.version + 2);

@@ -13,7 +13,9 @@ use super::SqliteStore;
 use crate::core::model::{
     AccountId, AccountType, AdminLevel, AuthMethod, NodeId, NodeKind, Status,
 };
-use crate::store::{AccountUpdate, NewAccountRow, NewNodeRow, Page, Store, StoreError, Visibility};
+use crate::store::{
+    AccountUpdate, NewAccountRow, NewNodeRow, NodeChange, Page, Store, StoreError, Visibility,
+};
 
 pub(super) fn at(seconds: i64) -> Timestamp {
     Timestamp::from_second(1_700_000_000 + seconds).unwrap()
@@ -96,6 +98,8 @@ pub(super) fn node_row(name: &str, parent: Option<NodeId>) -> NewNodeRow {
         },
         parent,
         external_id: None,
+        members: Vec::new(),
+        children: Vec::new(),
         now: at(0),
     }
 }
@@ -610,6 +614,86 @@ fn membership_changes_bump_both_versions() {
     assert!(matches!(err, StoreError::NotFound("group")), "{err:?}");
     let err = f.store.add_member(node, 404, at(50)).unwrap_err();
     assert!(matches!(err, StoreError::NotFound("account")), "{err:?}");
+}
+
+#[test]
+fn a_node_change_lands_whole_or_not_at_all() {
+    let f = Fixture::new();
+    let team = f.node("Team", None);
+    let taken = f.node("Taken", None);
+    let sub = f.node("Sub", Some(taken));
+    let (a, b) = (f.account("ann"), f.account("ben"));
+    f.member(team, a);
+    let before = f.store.node(team).unwrap().unwrap();
+
+    // A rename onto a taken name, with a membership change: nothing lands.
+    let clash = NodeChange {
+        name: Some("TAKEN".into()),
+        add_members: vec![b],
+        remove_members: vec![a],
+        adopt: vec![sub],
+        ..NodeChange::default()
+    };
+    let err = f.store.change_node(team, &clash, None, at(30)).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("group name")), "{err:?}");
+    // A missing member after a rename: nothing lands either.
+    let ghost = NodeChange {
+        name: Some("Renamed".into()),
+        add_members: vec![b, 404],
+        ..NodeChange::default()
+    };
+    let err = f.store.change_node(team, &ghost, None, at(30)).unwrap_err();
+    assert!(matches!(err, StoreError::NotFound("account")), "{err:?}");
+    assert_eq!(f.store.node(team).unwrap().unwrap(), before);
+    assert_eq!(f.store.members(team).unwrap(), vec![a]);
+    assert_eq!(f.store.node(sub).unwrap().unwrap().parent, Some(taken));
+    assert_eq!(f.store.account(b).unwrap().unwrap().version, 1);
+
+    // The same change with a free name lands whole, in one version step.
+    let ok = NodeChange {
+        name: Some("Renamed".into()),
+        ..clash
+    };
+    f.store
+        .change_node(team, &ok, Some(before.version), at(40))
+        .unwrap();
+    let after = f.store.node(team).unwrap().unwrap();
+    assert_eq!(
+        (after.name.as_str(), after.version, after.modified),
+        ("Renamed", before.version + 1, at(40))
+    );
+    assert_eq!(f.store.members(team).unwrap(), vec![b]);
+    assert_eq!(f.store.node(sub).unwrap().unwrap().parent, Some(team));
+    assert!(matches!(
+        f.store
+            .change_node(team, &NodeChange::default(), Some(before.version), at(50)),
+        Err(StoreError::VersionMismatch("group"))
+    ));
+}
+
+#[test]
+fn a_node_is_inserted_with_its_members_or_not_at_all() {
+    let f = Fixture::new();
+    let root = f.node("Root", None);
+    let child = f.node("Child", Some(root));
+    let a = f.account("ann");
+    let row = NewNodeRow {
+        members: vec![a],
+        children: vec![child],
+        ..node_row("Team", Some(root))
+    };
+    let team = f.store.insert_node(&row).unwrap();
+    assert_eq!(f.store.members(team).unwrap(), vec![a]);
+    assert_eq!(f.store.node(child).unwrap().unwrap().parent, Some(team));
+    assert_eq!(f.store.node(team).unwrap().unwrap().version, 1);
+
+    let broken = NewNodeRow {
+        members: vec![a, 404],
+        ..node_row("Broken", Some(root))
+    };
+    let err = f.store.insert_node(&broken).unwrap_err();
+    assert!(matches!(err, StoreError::NotFound("account")), "{err:?}");
+    assert!(f.store.node_by_name("Broken").unwrap().is_none());
 }
 
 #[test]
