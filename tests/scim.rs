@@ -1492,3 +1492,225 @@ fn group_changes_land_whole_and_a_patch_removes_a_manager() {
         assert_eq!(a.body[ENTERPRISE]["manager"]["value"], boss.as_str());
     }
 }
+
+/// The userNames (or displayNames, for groups) of a list answer, in order.
+fn names(a: &Answer) -> Vec<String> {
+    a.body["Resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {}", a.body))
+        .iter()
+        .map(|r| {
+            r.get("userName")
+                .or_else(|| r.get("displayName"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn lists_sort_by_sort_by_and_sort_order() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    let admin = token_for(&d, "admin");
+    let t = Some(admin.as_str());
+    // Created in another order than any sort below; sxerin and sxgus share
+    // a family name, sxhal has none, sxerin no email.
+    let users = [
+        json!({"userName": "sxdave", "name": {"familyName": "adams"},
+               "emails": [{"value": "d@example.com"}], "active": false}),
+        json!({"userName": "sxerin", "name": {"familyName": "Baker"}}),
+        json!({"userName": "sxfay", "name": {"familyName": "carter"},
+               "emails": [{"value": "a@example.com"}]}),
+        json!({"userName": "sxgus", "name": {"familyName": "Baker"},
+               "emails": [{"value": "c@example.com"}]}),
+        json!({"userName": "sxhal", "name": {"givenName": "Hal"},
+               "emails": [{"value": "b@example.com"}]}),
+    ];
+    for u in &users {
+        let a = request(&d, t, "POST", "/Users", &[], Some(u), &[]);
+        assert_eq!(a.status, 201, "{}", a.body);
+    }
+    for g in ["sxbeta", "SXalpha", "sxgamma"] {
+        let body = json!({"displayName": g});
+        let a = request(&d, t, "POST", "/Groups", &[], Some(&body), &[]);
+        assert_eq!(a.status, 201, "{}", a.body);
+    }
+    let mine = ("filter", r#"userName sw "sx""#);
+    let list = |params: &[(&str, &str)]| -> Answer {
+        let mut all = vec![mine];
+        all.extend_from_slice(params);
+        let a = request(&d, t, "GET", "/Users", &all, None, &[]);
+        assert_eq!(a.status, 200, "{params:?}: {}", a.body);
+        a
+    };
+
+    // Case-insensitive, ties in creation order, no value last ascending...
+    let family_up = ["sxdave", "sxerin", "sxgus", "sxfay", "sxhal"];
+    let a = list(&[("sortBy", "name.familyName")]);
+    assert_eq!(names(&a), family_up);
+    assert_eq!(a.body["totalResults"], 5);
+    let a = list(&[("sortBy", "name.familyName"), ("sortOrder", "ascending")]);
+    assert_eq!(names(&a), family_up);
+    // ... and first descending: descending is ascending reversed.
+    let family_down: Vec<&str> = family_up.iter().rev().copied().collect();
+    let a = list(&[("sortBy", "NAME.FAMILYNAME"), ("sortOrder", "Descending")]);
+    assert_eq!(names(&a), family_down);
+
+    // Pages stay stable across the tie: 2 at a time give the same list.
+    for (order, whole) in [
+        ("ascending", family_up.to_vec()),
+        ("descending", family_down),
+    ] {
+        let mut paged = Vec::new();
+        for start in ["1", "3", "5"] {
+            let a = list(&[
+                ("sortBy", "name.familyName"),
+                ("sortOrder", order),
+                ("startIndex", start),
+                ("count", "2"),
+            ]);
+            assert_eq!(a.body["totalResults"], 5);
+            paged.extend(names(&a));
+        }
+        assert_eq!(paged, whole, "{order}");
+    }
+
+    // A multi-valued attribute sorts by its (one) value; no email last.
+    let a = list(&[("sortBy", "emails.value")]);
+    assert_eq!(names(&a), ["sxfay", "sxhal", "sxgus", "sxdave", "sxerin"]);
+    let a = list(&[("sortBy", "emails"), ("sortOrder", "descending")]);
+    assert_eq!(names(&a), ["sxerin", "sxdave", "sxgus", "sxhal", "sxfay"]);
+    // URN-qualified; false before true.
+    let a = list(&[
+        (
+            "sortBy",
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+        ),
+        ("sortOrder", "descending"),
+    ]);
+    assert_eq!(names(&a), ["sxhal", "sxgus", "sxfay", "sxerin", "sxdave"]);
+    let a = list(&[("sortBy", "active")]);
+    assert_eq!(names(&a)[0], "sxdave", "{}", a.body);
+    let a = list(&[("sortBy", "active"), ("sortOrder", "descending")]);
+    assert_eq!(names(&a)[4], "sxdave", "{}", a.body);
+    let a = list(&[("sortBy", "meta.created"), ("sortOrder", "descending")]);
+    assert_eq!(names(&a)[0], "sxhal", "{}", a.body);
+
+    // What cannot be sorted by is 400 invalidValue (RFC 7644 3.12).
+    for bad in [
+        vec![("sortBy", "nickName")],
+        vec![("sortBy", "name")],
+        vec![("sortBy", "emails.type")],
+        vec![("sortBy", "user*Name")],
+        vec![("sortBy", "userName"), ("sortOrder", "sideways")],
+    ] {
+        let mut all = vec![mine];
+        all.extend(bad.iter().copied());
+        let a = request(&d, t, "GET", "/Users", &all, None, &[]);
+        is_error(&a, 400);
+        assert_eq!(a.body["scimType"], "invalidValue", "{bad:?}: {}", a.body);
+    }
+    let a = request(
+        &d,
+        t,
+        "GET",
+        "/Groups",
+        &[("sortBy", "userName")],
+        None,
+        &[],
+    );
+    is_error(&a, 400);
+
+    // The same in a search body.
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users/.search",
+        &[],
+        Some(
+            &json!({"filter": "userName sw \"sx\"", "sortBy": "name.familyName",
+                     "sortOrder": "descending", "startIndex": 2, "count": 3}),
+        ),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(names(&a), ["sxfay", "sxgus", "sxerin"]);
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Users/.search",
+        &[],
+        Some(&json!({"sortBy": "nickName"})),
+        &[],
+    );
+    is_error(&a, 400);
+    assert_eq!(a.body["scimType"], "invalidValue");
+
+    // Groups.
+    let a = request(
+        &d,
+        t,
+        "GET",
+        "/Groups",
+        &[
+            ("filter", r#"displayName sw "sx""#),
+            ("sortBy", "displayName"),
+            ("sortOrder", "descending"),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(names(&a), ["sxgamma", "sxbeta", "SXalpha"]);
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Groups/.search",
+        &[],
+        Some(&json!({"filter": "displayName sw \"sx\"", "sortBy": "displayName"})),
+        &[],
+    );
+    assert_eq!(names(&a), ["SXalpha", "sxbeta", "sxgamma"]);
+
+    // At the root: each type sorted on its own. Groups have no family
+    // name, so they come after the users ascending and before descending.
+    let both = "userName sw \"sx\" or displayName sw \"sx\"";
+    let root = |body: Value| -> Answer {
+        let a = request(&d, t, "POST", "/.search", &[], Some(&body), &[]);
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(a.body["totalResults"], 8, "{}", a.body);
+        a
+    };
+    let a = root(json!({"filter": both, "sortBy": "name.familyName"}));
+    assert_eq!(
+        names(&a),
+        ["sxdave", "sxerin", "sxgus", "sxfay", "sxhal", "sxbeta", "SXalpha", "sxgamma"]
+    );
+    let a = root(json!({"filter": both, "sortBy": "name.familyName",
+                        "sortOrder": "descending", "startIndex": 3, "count": 3}));
+    assert_eq!(names(&a), ["sxgamma", "sxhal", "sxfay"]);
+    // An attribute both have: users sorted, then groups sorted.
+    let a = root(json!({"filter": both, "sortBy": "meta.created", "sortOrder": "descending"}));
+    assert_eq!(
+        names(&a),
+        ["sxhal", "sxgus", "sxfay", "sxerin", "sxdave", "sxgamma", "SXalpha", "sxbeta"]
+    );
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/.search",
+        &[],
+        Some(&json!({"sortBy": "nickName"})),
+        &[],
+    );
+    is_error(&a, 400);
+    assert_eq!(a.body["scimType"], "invalidValue");
+}

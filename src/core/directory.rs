@@ -16,7 +16,7 @@ use crate::core::model::{
     TokenInfo,
 };
 use crate::core::password::{PasswordHasher, PreparedPassword};
-use crate::core::query::{AccountField, Filter, NodeField, Related, Slice};
+use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 use crate::core::random;
 use crate::core::totp;
 use crate::core::validate::{self, PasswordPolicy};
@@ -1049,16 +1049,24 @@ impl Directory {
 
     // --- searching ---------------------------------------------------------
 
-    /// Accounts matching `filter` among those the actor may see.
+    /// Accounts matching `filter` among those the actor may see, in `sort`
+    /// order (row-id order without one).
     pub fn search_accounts(
         &self,
         actor: &Actor,
         filter: &Filter<AccountField>,
+        sort: Option<Sort<AccountField>>,
         slice: Slice,
     ) -> CoreResult<Vec<Account>> {
+        if let Some(s) = sort.filter(|s| !s.field.sortable()) {
+            return Err(CoreError::InvalidValue {
+                field: "sort",
+                reason: format!("cannot sort by {:?}", s.field),
+            });
+        }
         Ok(self
             .store
-            .search_accounts(self.visibility(actor), false, filter, slice)?)
+            .search_accounts(self.visibility(actor), false, filter, sort, slice)?)
     }
 
     pub fn count_accounts(&self, actor: &Actor, filter: &Filter<AccountField>) -> CoreResult<u64> {
@@ -1067,16 +1075,24 @@ impl Directory {
             .count_matching_accounts(self.visibility(actor), false, filter)?)
     }
 
-    /// Nodes matching `filter` among those the actor may see.
+    /// Nodes matching `filter` among those the actor may see, in `sort`
+    /// order (row-id order without one).
     pub fn search_nodes(
         &self,
         actor: &Actor,
         filter: &Filter<NodeField>,
+        sort: Option<Sort<NodeField>>,
         slice: Slice,
     ) -> CoreResult<Vec<Node>> {
+        if let Some(s) = sort.filter(|s| !s.field.sortable()) {
+            return Err(CoreError::InvalidValue {
+                field: "sort",
+                reason: format!("cannot sort by {:?}", s.field),
+            });
+        }
         Ok(self
             .store
-            .search_nodes(self.visibility(actor), filter, slice)?)
+            .search_nodes(self.visibility(actor), filter, sort, slice)?)
     }
 
     pub fn count_nodes(&self, actor: &Actor, filter: &Filter<NodeField>) -> CoreResult<u64> {

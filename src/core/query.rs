@@ -114,9 +114,49 @@ pub enum NodeField {
     Modified,
 }
 
+/// The order of a search: by one field, then by row id, so that entries
+/// with equal keys keep one order from page to page (SCIM pages by offset).
+/// Without a `Sort` a search is in row-id order, which LDAP paging relies
+/// on (`Slice::after` is a row id).
+///
+/// Entries without a value (an absent or empty field) come last when
+/// ascending and first when descending, as RFC 7644 section 3.4.2.3 asks;
+/// with the row id following the same direction, a descending order is the
+/// ascending one exactly reversed. Text compares as the field's filters do
+/// (ignoring ASCII case, except `Uuid` and `ExternalId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort<F> {
+    pub field: F,
+    pub descending: bool,
+}
+
+impl AccountField {
+    /// Whether a search can be ordered by this field: the single-valued
+    /// fields of the account itself. Roles and memberships are many values;
+    /// the manager and restriction are references (their names live in
+    /// other rows, which the reader may not see).
+    pub fn sortable(self) -> bool {
+        use AccountField as A;
+        !matches!(
+            self,
+            A::Role | A::Manager | A::RestrictedTo | A::MemberOf | A::MemberOfChain
+        )
+    }
+}
+
+impl NodeField {
+    /// Whether a search can be ordered by this field (see
+    /// [`AccountField::sortable`]).
+    pub fn sortable(self) -> bool {
+        use NodeField as N;
+        !matches!(self, N::Parent | N::ParentChain | N::Member | N::Child)
+    }
+}
+
 /// Which rows of a result: keyset (`after` a row id, for LDAP paging that
 /// costs the same on every page) and/or offset (SCIM's startIndex), at most
-/// `limit`, in row-id order.
+/// `limit`, in row-id order or a [`Sort`]'s. `after` keeps the rows with
+/// a larger id whatever the order, so it pages only in row-id order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slice {
     pub after: Option<i64>,

@@ -847,3 +847,53 @@ fn optimistic_versions_refuse_a_stale_change() {
         .unwrap_err();
     assert!(matches!(err, CoreError::VersionMismatch(_)), "{err}");
 }
+
+#[test]
+fn searches_sort_only_by_sortable_fields() {
+    use crate::core::query::{AccountField, Filter, NodeField, Slice, Sort};
+    let w = World::new();
+    let d = &w.dir;
+    let by = |field, descending| Some(Sort { field, descending });
+    let names = |sort| -> Vec<String> {
+        d.search_accounts(&Actor::System, &Filter::True, sort, Slice::first(100))
+            .unwrap()
+            .into_iter()
+            .map(|a| a.user_name)
+            .collect()
+    };
+    let up = names(by(AccountField::UserName, false));
+    assert!(
+        up.windows(2)
+            .all(|p| p[0].to_lowercase() <= p[1].to_lowercase()),
+        "{up:?}"
+    );
+    let down = names(by(AccountField::UserName, true));
+    assert_eq!(down, up.iter().rev().cloned().collect::<Vec<_>>());
+    let e = d
+        .search_accounts(
+            &Actor::System,
+            &Filter::True,
+            by(AccountField::MemberOf, false),
+            Slice::first(1),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, CoreError::InvalidValue { field: "sort", .. }),
+        "{e}"
+    );
+    let e = d
+        .search_nodes(
+            &Actor::System,
+            &Filter::True,
+            Some(Sort {
+                field: NodeField::Parent,
+                descending: false,
+            }),
+            Slice::first(1),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, CoreError::InvalidValue { field: "sort", .. }),
+        "{e}"
+    );
+}

@@ -407,7 +407,7 @@ impl Session {
             limit: fits.saturating_add(1),
         };
         self.as_actor(move |d, a| {
-            let mut rows = d.search_accounts(a, &filter, slice)?;
+            let mut rows = d.search_accounts(a, &filter, None, slice)?;
             let more = rows.len() as u64 > fits;
             rows.truncate(fits as usize);
             let related = d.related(a, &rows.iter().collect::<Vec<_>>(), &[])?;
@@ -429,7 +429,7 @@ impl Session {
             limit: fits.saturating_add(1),
         };
         self.as_actor(move |d, a| {
-            let mut rows = d.search_nodes(a, &filter, slice)?;
+            let mut rows = d.search_nodes(a, &filter, None, slice)?;
             let more = rows.len() as u64 > fits;
             rows.truncate(fits as usize);
             let related = d.related(a, &[], &rows.iter().collect::<Vec<_>>())?;

@@ -20,7 +20,7 @@ use super::path::{
     DIRGATE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA,
 };
 use crate::core::model::{AccountType, AuthMethod, NodeKind, Status};
-use crate::core::query::{AccountField, Filter, NodeField, Test, Value};
+use crate::core::query::{AccountField, Filter, NodeField, Sort, Test, Value};
 
 /// The longest filter (or PATCH path) accepted, in bytes.
 pub const MAX_LEN: usize = 4096;
@@ -452,6 +452,64 @@ pub fn user_filter(f: &ScimFilter) -> Result<Filter<AccountField>, ParseError> {
 /// Translates a filter on Groups.
 pub fn group_filter(f: &ScimFilter) -> Result<Filter<NodeField>, ParseError> {
     translate(f, None, &group_target)
+}
+
+/// The order a `sortBy` on Users asks for (RFC 7644 section 3.4.2.3),
+/// through the same attribute mapping as filters.
+pub fn user_sort(path: &AttrPath, descending: bool) -> Result<Sort<AccountField>, ParseError> {
+    sort_of(
+        user_target(path, None)?,
+        path,
+        descending,
+        AccountField::sortable,
+    )
+}
+
+/// The order a `sortBy` on Groups asks for.
+pub fn group_sort(path: &AttrPath, descending: bool) -> Result<Sort<NodeField>, ParseError> {
+    sort_of(
+        group_target(path, None)?,
+        path,
+        descending,
+        NodeField::sortable,
+    )
+}
+
+/// A sort by the field `target` names, if the core can order by it. The
+/// RFC (section 3.4.2.3) sorts a complex attribute only through a
+/// sub-attribute (`name.givenName`), so `name` alone is refused, as are the
+/// fixed sub-attributes (`emails.type`) and multi-valued references.
+fn sort_of<F: Copy>(
+    target: Target<F>,
+    path: &AttrPath,
+    descending: bool,
+    sortable: fn(F) -> bool,
+) -> Result<Sort<F>, ParseError> {
+    let field = match target {
+        Target::Text(f) | Target::Time(f) | Target::Enum(f, _) => f,
+        // `active` is the status "active"; the only other status,
+        // "inactive", sorts after it, so false-before-true (ascending) is
+        // the status descending.
+        Target::Active(f) if sortable(f) => {
+            return Ok(Sort {
+                field: f,
+                descending: !descending,
+            })
+        }
+        Target::Complex(_) => {
+            return Err(ParseError::whole(format!(
+                "{path} is complex; sort by one of its sub-attributes"
+            )))
+        }
+        Target::Unknown => return Err(ParseError::whole(format!("unknown attribute {path}"))),
+        Target::Active(_) | Target::Const { .. } | Target::Unsupported(_) => {
+            return Err(ParseError::whole(format!("cannot sort by {path}")))
+        }
+    };
+    if !sortable(field) {
+        return Err(ParseError::whole(format!("cannot sort by {path}")));
+    }
+    Ok(Sort { field, descending })
 }
 
 /// What an attribute path means for one resource type.
@@ -1828,5 +1886,113 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("does not apply to Groups"), "{e}");
         assert!(group_filter(&parse("urn:x:y:displayName eq \"x\"")).is_err());
+    }
+
+    fn by(field: A, descending: bool) -> Sort<A> {
+        Sort { field, descending }
+    }
+    fn user_sort_of(path: &str, descending: bool) -> Result<Sort<A>, ParseError> {
+        user_sort(
+            &super::super::path::parse_attr_path(path).unwrap(),
+            descending,
+        )
+    }
+    fn group_sort_of(path: &str) -> Result<Sort<NodeField>, ParseError> {
+        group_sort(&super::super::path::parse_attr_path(path).unwrap(), false)
+    }
+
+    #[test]
+    fn sort_attributes_map_as_filters_do() {
+        let cases = [
+            ("id", A::Uuid),
+            ("userName", A::UserName),
+            ("USERNAME", A::UserName),
+            (
+                "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+                A::UserName,
+            ),
+            ("externalId", A::ExternalId),
+            ("displayName", A::FullName),
+            ("name.givenName", A::GivenName),
+            ("Name.FamilyName", A::FamilyName),
+            ("name.formatted", A::FullName),
+            ("emails", A::Email),
+            ("emails.value", A::Email),
+            ("phoneNumbers", A::Mobile),
+            ("phoneNumbers.value", A::Mobile),
+            ("timezone", A::TimeZone),
+            ("meta.created", A::Created),
+            ("meta.lastModified", A::Modified),
+            ("accountType", A::AccountType),
+            (
+                "urn:dirgate:params:scim:schemas:extension:dirgate:2.0:User:status",
+                A::Status,
+            ),
+        ];
+        for (path, field) in cases {
+            assert_eq!(user_sort_of(path, false), Ok(by(field, false)), "{path}");
+            assert_eq!(user_sort_of(path, true), Ok(by(field, true)), "{path}");
+        }
+        // active is the status "active", which sorts before "inactive":
+        // false-before-true is the status descending.
+        assert!(Status::Active.as_str() < Status::Inactive.as_str());
+        assert_eq!(user_sort_of("active", false), Ok(by(A::Status, true)));
+        assert_eq!(user_sort_of("active", true), Ok(by(A::Status, false)));
+
+        use NodeField as N;
+        for (path, field) in [
+            ("id", N::Uuid),
+            ("displayName", N::Name),
+            (
+                "urn:ietf:params:scim:schemas:core:2.0:Group:displayName",
+                N::Name,
+            ),
+            ("externalId", N::ExternalId),
+            ("meta.created", N::Created),
+            ("META.LASTMODIFIED", N::Modified),
+            ("kind", N::Kind),
+        ] {
+            assert_eq!(
+                group_sort_of(path),
+                Ok(Sort {
+                    field,
+                    descending: false
+                }),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsortable_attributes_are_refused() {
+        for (path, why) in [
+            ("name", "complex"),
+            ("meta", "complex"),
+            ("nickName", "unknown attribute"),
+            ("emails.type", "cannot sort"),
+            ("emails.primary", "cannot sort"),
+            ("groups", "cannot sort"),
+            ("securityRoles", "cannot sort"),
+            ("restrictedTo.display", "cannot sort"),
+            ("manager", "cannot sort"),
+            ("meta.resourceType", "cannot sort"),
+            (
+                "urn:ietf:params:scim:schemas:core:2.0:Group:displayName",
+                "does not apply",
+            ),
+            ("urn:x:y:userName", "unknown schema"),
+        ] {
+            let e = user_sort_of(path, false).unwrap_err();
+            assert!(e.to_string().contains(why), "{path}: {e}");
+        }
+        for path in [
+            "members",
+            "members.value",
+            "userName",
+            "parent.display",
+            "parent",
+        ] {
+            assert!(group_sort_of(path).is_err(), "{path}");
+        }
     }
 }

@@ -10,11 +10,12 @@ use uuid::Uuid;
 
 use super::discovery::LIST_RESPONSE;
 use super::error::ScimError;
-use super::filter::{group_filter, parse_filter, user_filter};
+use super::filter::{group_filter, group_sort, parse_filter, user_filter, user_sort, ParseError};
+use super::path::{parse_attr_path, AttrPath};
 use super::reply;
 use super::resource::{etag, group_json, user_json, Projection};
 use crate::core::model::{Account, Node};
-use crate::core::query::{Filter, Slice};
+use crate::core::query::{AccountField, Filter, NodeField, Slice, Sort};
 use crate::core::{Actor, CoreResult, Directory};
 use crate::http::{Body, HttpFace};
 
@@ -31,6 +32,8 @@ pub struct Query {
     pub count: Option<String>,
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
 }
 
 impl Query {
@@ -44,6 +47,8 @@ impl Query {
                 "count" => &mut q.count,
                 "attributes" => &mut q.attributes,
                 "excludedattributes" => &mut q.excluded_attributes,
+                "sortby" => &mut q.sort_by,
+                "sortorder" => &mut q.sort_order,
                 _ => continue,
             };
             *slot = Some(value.into_owned());
@@ -84,6 +89,8 @@ impl Query {
             count: text("count"),
             attributes: text("attributes"),
             excluded_attributes: text("excludedAttributes"),
+            sort_by: text("sortBy"),
+            sort_order: text("sortOrder"),
         })
     }
 
@@ -92,6 +99,50 @@ impl Query {
             self.attributes.as_deref(),
             self.excluded_attributes.as_deref(),
         )
+    }
+
+    /// sortBy and sortOrder (RFC 7644 section 3.4.2.3): the attribute and
+    /// whether descending, or `None` without a sortBy (a sortOrder alone
+    /// orders nothing and is ignored). sortOrder is "ascending" (the
+    /// default) or "descending", in any case.
+    ///
+    /// A sortBy this server cannot sort by is 400 `invalidValue`. The RFC
+    /// says the sortBy attribute's value "SHALL be used to order the
+    /// returned responses" and names no fallback, so ignoring it would hand
+    /// back a silently wrong order; section 3.12 lists `invalidValue` for
+    /// a value "not compatible with the operation or attribute type" on
+    /// GET (3.4.2) and POST query (3.4.3).
+    fn sort(&self) -> Result<Option<(AttrPath, bool)>, ScimError> {
+        let Some(by) = self.sort_by.as_deref().filter(|s| !s.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let path = parse_attr_path(by).map_err(invalid_sort)?;
+        let descending = match self.sort_order.as_deref().map(str::trim) {
+            None | Some("") => false,
+            Some(o) if o.eq_ignore_ascii_case("ascending") => false,
+            Some(o) if o.eq_ignore_ascii_case("descending") => true,
+            Some(o) => {
+                return Err(ScimError::bad_request(
+                    "invalidValue",
+                    format!("sortOrder must be \"ascending\" or \"descending\", not {o:?}"),
+                ))
+            }
+        };
+        Ok(Some((path, descending)))
+    }
+
+    /// The order of a Users list.
+    fn user_sort(&self) -> Result<Option<Sort<AccountField>>, ScimError> {
+        self.sort()?
+            .map(|(path, descending)| user_sort(&path, descending).map_err(invalid_sort))
+            .transpose()
+    }
+
+    /// The order of a Groups list.
+    fn group_sort(&self) -> Result<Option<Sort<NodeField>>, ScimError> {
+        self.sort()?
+            .map(|(path, descending)| group_sort(&path, descending).map_err(invalid_sort))
+            .transpose()
     }
 
     /// startIndex (1-based; below 1 means 1) and count (0 = totals only;
@@ -207,6 +258,10 @@ fn invalid_filter(e: impl std::fmt::Display) -> ScimError {
     ScimError::bad_request("invalidFilter", e.to_string())
 }
 
+fn invalid_sort(e: ParseError) -> ScimError {
+    ScimError::bad_request("invalidValue", format!("sortBy: {e}"))
+}
+
 fn list_response(total: u64, start: u64, resources: Vec<Value>) -> Response<Body> {
     reply::json(&json!({
         "schemas": [LIST_RESPONSE],
@@ -229,6 +284,7 @@ pub async fn users(
         }
         None => Filter::True,
     };
+    let sort = query.user_sort()?;
     let (start, count) = query.window()?;
     let slice = Slice {
         after: None,
@@ -242,7 +298,7 @@ pub async fn users(
             let rows = if count == 0 {
                 Vec::new()
             } else {
-                d.search_accounts(a, &filter, slice)?
+                d.search_accounts(a, &filter, sort, slice)?
             };
             let related = d.related(a, &rows.iter().collect::<Vec<_>>(), &[])?;
             Ok((total, (rows, related)))
@@ -269,6 +325,7 @@ pub async fn groups(
         }
         None => Filter::True,
     };
+    let sort = query.group_sort()?;
     let (start, count) = query.window()?;
     let slice = Slice {
         after: None,
@@ -282,7 +339,7 @@ pub async fn groups(
             let rows = if count == 0 {
                 Vec::new()
             } else {
-                d.search_nodes(a, &filter, slice)?
+                d.search_nodes(a, &filter, sort, slice)?
             };
             let related = d.related(a, &[], &rows.iter().collect::<Vec<_>>())?;
             Ok((total, rows, related))
@@ -299,6 +356,15 @@ pub async fn groups(
 /// `POST /.search` at the root (RFC 7644 section 3.4.3): Users, then
 /// Groups, paged as one list. A filter that names only one type's
 /// attributes matches nothing of the other.
+///
+/// With a sortBy, each type is sorted on its own and the two lists are
+/// joined, never merged: an attribute both types have (`displayName`,
+/// `id`, `externalId`, `meta.created`, `meta.lastModified`) orders Users
+/// among themselves, then Groups among themselves. An attribute only one
+/// type has leaves the other with no value, and RFC 7644 section 3.4.2.3
+/// puts resources without a value last ascending, first descending; so
+/// that type's list goes after (ascending) or before (descending) the
+/// sorted one. A sortBy neither type can sort by is 400 `invalidValue`.
 pub async fn search_all(
     face: &HttpFace,
     actor: &Actor,
@@ -316,6 +382,17 @@ pub async fn search_all(
             (u, g) => (u.unwrap_or(Filter::False), g.unwrap_or(Filter::False)),
         },
     };
+    let (user_order, group_order, users_first) = match query.sort()? {
+        None => (None, None, true),
+        Some((path, descending)) => {
+            match (user_sort(&path, descending), group_sort(&path, descending)) {
+                (Err(e), Err(_)) => return Err(invalid_sort(e)),
+                (Ok(u), Err(_)) => (Some(u), None, !descending),
+                (Err(_), Ok(g)) => (None, Some(g), descending),
+                (Ok(u), Ok(g)) => (Some(u), Some(g), true),
+            }
+        }
+    };
     let (start, count) = query.window()?;
     let (total, people, nodes, related) = face
         .service
@@ -323,26 +400,26 @@ pub async fn search_all(
             let user_total = d.count_accounts(a, &users)?;
             let group_total = d.count_nodes(a, &groups)?;
             let skip = start - 1;
-            let people = if count > 0 && skip < user_total {
-                let slice = Slice {
-                    after: None,
-                    offset: skip,
-                    limit: count,
+            let (people, nodes) = if users_first {
+                let people = match first_part(skip, count, user_total) {
+                    Some(slice) => d.search_accounts(a, &users, user_order, slice)?,
+                    None => Vec::new(),
                 };
-                d.search_accounts(a, &users, slice)?
-            } else {
-                Vec::new()
-            };
-            let room = count - people.len() as u64;
-            let nodes = if room > 0 {
-                let slice = Slice {
-                    after: None,
-                    offset: skip.saturating_sub(user_total),
-                    limit: room,
+                let nodes = match second_part(skip, count, user_total, people.len()) {
+                    Some(slice) => d.search_nodes(a, &groups, group_order, slice)?,
+                    None => Vec::new(),
                 };
-                d.search_nodes(a, &groups, slice)?
+                (people, nodes)
             } else {
-                Vec::new()
+                let nodes = match first_part(skip, count, group_total) {
+                    Some(slice) => d.search_nodes(a, &groups, group_order, slice)?,
+                    None => Vec::new(),
+                };
+                let people = match second_part(skip, count, group_total, nodes.len()) {
+                    Some(slice) => d.search_accounts(a, &users, user_order, slice)?,
+                    None => Vec::new(),
+                };
+                (people, nodes)
             };
             let related = d.related(
                 a,
@@ -353,14 +430,129 @@ pub async fn search_all(
         })
         .await?;
     let projection = query.projection();
-    let resources = people
+    let users_json = people
         .iter()
-        .map(|a| user_json(a, &related, base, &projection))
-        .chain(
-            nodes
-                .iter()
-                .map(|n| group_json(n, &related, base, &projection)),
-        )
-        .collect();
+        .map(|a| user_json(a, &related, base, &projection));
+    let groups_json = nodes
+        .iter()
+        .map(|n| group_json(n, &related, base, &projection));
+    let resources = if users_first {
+        users_json.chain(groups_json).collect()
+    } else {
+        groups_json.chain(users_json).collect()
+    };
     Ok(list_response(total, start, resources))
+}
+
+/// The slice of the first list of a joined page that skips `skip` rows and
+/// holds at most `count`, when the first list (of `first_total` rows)
+/// reaches into the page.
+fn first_part(skip: u64, count: u64, first_total: u64) -> Option<Slice> {
+    (count > 0 && skip < first_total).then_some(Slice {
+        after: None,
+        offset: skip,
+        limit: count,
+    })
+}
+
+/// The slice of the second list that fills the page after `got` rows of
+/// the first.
+fn second_part(skip: u64, count: u64, first_total: u64, got: usize) -> Option<Slice> {
+    let room = count.saturating_sub(got as u64);
+    (room > 0).then_some(Slice {
+        after: None,
+        offset: skip.saturating_sub(first_total),
+        limit: room,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(q: &str) -> Query {
+        let request = Request::builder()
+            .uri(format!("/scim/v2/Users?{q}"))
+            .body(())
+            .unwrap();
+        Query::from_uri(&request)
+    }
+
+    fn sort_of(q: &Query) -> Option<(String, bool)> {
+        q.sort().unwrap().map(|(p, d)| (p.to_string(), d))
+    }
+
+    #[test]
+    fn sort_parameters_from_the_uri_and_a_search_body() {
+        let q = uri("sortBy=name.familyName&sortOrder=descending");
+        assert_eq!(sort_of(&q), Some(("name.familyName".into(), true)));
+        let q = uri("SORTBY=userName&SortOrder=DESCENDING");
+        assert_eq!(sort_of(&q), Some(("userName".into(), true)));
+        let q = uri("sortBy=userName&sortOrder=Ascending");
+        assert_eq!(sort_of(&q), Some(("userName".into(), false)));
+        // Ascending by default; a sortOrder alone orders nothing.
+        assert_eq!(
+            sort_of(&uri("sortBy=userName")),
+            Some(("userName".into(), false))
+        );
+        assert_eq!(sort_of(&uri("sortOrder=descending")), None);
+        assert_eq!(sort_of(&uri("sortBy=")), None);
+        assert_eq!(sort_of(&uri("")), None);
+        let q = uri("sortBy=urn%3Aietf%3Aparams%3Ascim%3Aschemas%3Acore%3A2.0%3AUser%3AuserName");
+        assert_eq!(
+            q.user_sort().unwrap(),
+            Some(Sort {
+                field: AccountField::UserName,
+                descending: false
+            })
+        );
+
+        let body = json!({"sortBy": "meta.lastModified", "SORTORDER": "descending"});
+        let q = Query::from_search_body(&body).unwrap();
+        assert_eq!(sort_of(&q), Some(("meta.lastModified".into(), true)));
+        assert_eq!(
+            q.group_sort().unwrap(),
+            Some(Sort {
+                field: NodeField::Modified,
+                descending: true
+            })
+        );
+    }
+
+    #[test]
+    fn bad_sort_parameters_are_invalid_values() {
+        for q in [
+            "sortBy=userName&sortOrder=down",
+            "sortBy=user*Name",
+            "sortBy=a.b.c",
+        ] {
+            let e = uri(q).sort().unwrap_err();
+            assert_eq!(e.scim_type, Some("invalidValue"), "{q}");
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{q}");
+        }
+        for q in ["sortBy=nickName", "sortBy=name", "sortBy=members"] {
+            let e = uri(q).user_sort().unwrap_err();
+            assert_eq!(e.scim_type, Some("invalidValue"), "{q}");
+        }
+        assert!(uri("sortBy=userName").group_sort().is_err());
+    }
+
+    #[test]
+    fn a_joined_page_takes_the_first_list_then_fills_from_the_second() {
+        let slice = |offset, limit| Slice {
+            after: None,
+            offset,
+            limit,
+        };
+        // 5 in the first list, pages of 3.
+        assert_eq!(first_part(0, 3, 5), Some(slice(0, 3)));
+        assert_eq!(second_part(0, 3, 5, 3), None);
+        assert_eq!(first_part(3, 3, 5), Some(slice(3, 3)));
+        assert_eq!(second_part(3, 3, 5, 2), Some(slice(0, 1)));
+        assert_eq!(first_part(6, 3, 5), None);
+        assert_eq!(second_part(6, 3, 5, 0), Some(slice(1, 3)));
+        // count=0 asks for totals only.
+        assert_eq!(first_part(0, 0, 5), None);
+        assert_eq!(second_part(0, 0, 5, 0), None);
+    }
 }

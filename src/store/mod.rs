@@ -14,7 +14,7 @@ use crate::core::model::{
     Account, AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeId, NodeKind, Status,
     TokenInfo,
 };
-use crate::core::query::{AccountField, Filter, NodeField, Related, Slice};
+use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 
 pub use sqlite::SqliteStore;
 
@@ -237,12 +237,14 @@ pub trait Store: Send + Sync + 'static {
     fn in_branch(&self, manager: AccountId, target: AccountId) -> StoreResult<bool>;
 
     /// Accounts matching `filter` within `visibility` (archived ones only
-    /// with `include_archived`), in row-id order, one `slice` of them.
+    /// with `include_archived`), in `sort` order (row-id order without
+    /// one), one `slice` of them.
     fn search_accounts(
         &self,
         visibility: Visibility,
         include_archived: bool,
         filter: &Filter<AccountField>,
+        sort: Option<Sort<AccountField>>,
         slice: Slice,
     ) -> StoreResult<Vec<Account>>;
     fn count_matching_accounts(
@@ -267,6 +269,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         visibility: Visibility,
         filter: &Filter<NodeField>,
+        sort: Option<Sort<NodeField>>,
         slice: Slice,
     ) -> StoreResult<Vec<Node>>;
     fn count_matching_nodes(

@@ -40,7 +40,7 @@ use self::convert::{
 use self::pool::{lock, ReaderPool};
 use self::scope::Scope;
 use crate::core::model::{Account, AccountId, Node, NodeId, TokenInfo};
-use crate::core::query::{AccountField, Filter, NodeField, Related, Slice};
+use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 use crate::store::{
     AccountUpdate, Credentials, NewAccountRow, NewNodeRow, NodeChange, Page, Store, StoreError,
     StoreResult, TokenRow, Visibility,
@@ -713,9 +713,10 @@ impl Store for SqliteStore {
         visibility: Visibility,
         include_archived: bool,
         filter: &Filter<AccountField>,
+        sort: Option<Sort<AccountField>>,
         slice: Slice,
     ) -> StoreResult<Vec<Account>> {
-        let query = search::accounts(visibility, include_archived, filter, slice)?;
+        let query = search::accounts(visibility, include_archived, filter, sort, slice)?;
         self.read(|conn| query.all(conn, convert::account))
     }
 
@@ -747,9 +748,10 @@ impl Store for SqliteStore {
         &self,
         visibility: Visibility,
         filter: &Filter<NodeField>,
+        sort: Option<Sort<NodeField>>,
         slice: Slice,
     ) -> StoreResult<Vec<Node>> {
-        let query = search::nodes(visibility, filter, slice)?;
+        let query = search::nodes(visibility, filter, sort, slice)?;
         self.read(|conn| query.all(conn, convert::node))
     }
 

@@ -22,7 +22,7 @@ use rusqlite::{ffi, CachedStatement, Connection, Row};
 
 use super::convert::{micros, ACCOUNT_COLUMNS, NODE_COLUMNS};
 use super::scope::{self, Scope, Visible};
-use crate::core::query::{AccountField, Filter, NodeField, Slice, Test, Value};
+use crate::core::query::{AccountField, Filter, NodeField, Slice, Sort, Test, Value};
 use crate::store::{StoreError, StoreResult, Visibility};
 
 /// Deeper filters are refused before any SQL is built: no real filter nests
@@ -103,14 +103,16 @@ pub(super) fn accounts(
     visibility: Visibility,
     include_archived: bool,
     filter: &Filter<AccountField>,
+    sort: Option<Sort<AccountField>>,
     slice: Slice,
 ) -> StoreResult<Query> {
     let (with, condition, mut binds) = account_condition(visibility, include_archived, filter)?;
     let after = slice_binds(&mut binds, slice, "a.id");
+    let order = order_by(sort, "a.id");
     Ok(Query {
         sql: format!(
             "{with}SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE {condition}{after} \
-             ORDER BY a.id LIMIT :limit OFFSET :offset"
+             ORDER BY {order} LIMIT :limit OFFSET :offset"
         ),
         binds,
     })
@@ -133,14 +135,16 @@ pub(super) fn count_accounts(
 pub(super) fn nodes(
     visibility: Visibility,
     filter: &Filter<NodeField>,
+    sort: Option<Sort<NodeField>>,
     slice: Slice,
 ) -> StoreResult<Query> {
     let (with, condition, mut binds) = node_condition(visibility, filter)?;
     let after = slice_binds(&mut binds, slice, "n.id");
+    let order = order_by(sort, "n.id");
     Ok(Query {
         sql: format!(
             "{with}SELECT {NODE_COLUMNS} FROM nodes n WHERE {condition}{after} \
-             ORDER BY n.id LIMIT :limit OFFSET :offset"
+             ORDER BY {order} LIMIT :limit OFFSET :offset"
         ),
         binds,
     })
@@ -168,6 +172,98 @@ fn slice_binds(binds: &mut Vec<(String, SqlValue)>, slice: Slice, id: &str) -> S
             format!(" AND {id} > :after")
         }
         None => String::new(),
+    }
+}
+
+/// The `ORDER BY` terms for `sort`, ending with the row id `id` (alone
+/// without a sort). Only the fixed expressions of [`Sortable::sort_key`]
+/// are written, never anything from the request.
+///
+/// An absent value is NULL (empty text is made NULL with `NULLIF`, as the
+/// faces show an empty field as absent) and goes last ascending, first
+/// descending (RFC 7644 section 3.4.2.3). The row id follows the sort's
+/// direction, so descending is ascending reversed.
+fn order_by<F: Sortable>(sort: Option<Sort<F>>, id: &str) -> String {
+    let Some(Sort { field, descending }) = sort else {
+        return id.to_owned();
+    };
+    let Some(SortKey { sql, compare }) = field.sort_key() else {
+        // The core refuses unsortable fields before asking; row-id order
+        // is the honest fallback.
+        return id.to_owned();
+    };
+    let collate = if compare == Compare::NoCase {
+        " COLLATE NOCASE"
+    } else {
+        ""
+    };
+    let (direction, nulls) = if descending {
+        ("DESC", "FIRST")
+    } else {
+        ("ASC", "LAST")
+    };
+    format!("{sql}{collate} {direction} NULLS {nulls}, {id} {direction}")
+}
+
+/// What a search is ordered by for one sortable field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SortKey {
+    /// A fixed SQL expression over the row (`a.` or `n.`).
+    sql: &'static str,
+    compare: Compare,
+}
+
+/// Fields a search can be ordered by.
+trait Sortable: Copy {
+    /// The key, or `None` for a field that is not sortable (see
+    /// `AccountField::sortable`).
+    fn sort_key(self) -> Option<SortKey>;
+}
+
+const fn key(sql: &'static str, compare: Compare) -> Option<SortKey> {
+    Some(SortKey { sql, compare })
+}
+
+impl Sortable for AccountField {
+    fn sort_key(self) -> Option<SortKey> {
+        use AccountField as A;
+        use Compare::{Exact, NoCase};
+        match self {
+            A::UserName => key("a.user_name", NoCase),
+            A::GivenName => key("NULLIF(a.given_name, '')", NoCase),
+            A::FamilyName => key("NULLIF(a.family_name, '')", NoCase),
+            A::FullName => key("a.full_name", NoCase),
+            A::Email => key("NULLIF(a.email, '')", NoCase),
+            A::Mobile => key("NULLIF(a.mobile, '')", NoCase),
+            A::TimeZone => key("NULLIF(a.time_zone, '')", NoCase),
+            A::AccountType => key("a.account_type", NoCase),
+            A::AuthMethod => key("a.auth_method", NoCase),
+            A::Status => key("a.status", NoCase),
+            A::AdminLevel => key("a.admin_level", NoCase),
+            // Stored in lower case.
+            A::Uuid => key("a.uuid", Exact),
+            A::ExternalId => key("NULLIF(a.external_id, '')", Exact),
+            // Unix microseconds.
+            A::Created => key("a.created", Exact),
+            A::Modified => key("a.modified", Exact),
+            A::Role | A::Manager | A::RestrictedTo | A::MemberOf | A::MemberOfChain => None,
+        }
+    }
+}
+
+impl Sortable for NodeField {
+    fn sort_key(self) -> Option<SortKey> {
+        use Compare::{Exact, NoCase};
+        use NodeField as N;
+        match self {
+            N::Name => key("n.name", NoCase),
+            N::Uuid => key("n.uuid", Exact),
+            N::ExternalId => key("NULLIF(n.external_id, '')", Exact),
+            N::Kind => key("n.kind", NoCase),
+            N::Created => key("n.created", Exact),
+            N::Modified => key("n.modified", Exact),
+            N::Parent | N::ParentChain | N::Member | N::Child => None,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use super::search;
 use super::tests::{account_row, at, node_row, raw, Fixture};
 use super::SqliteStore;
 use crate::core::model::{Account, AccountId, AccountType, AdminLevel, AuthMethod, NodeId, Status};
-use crate::core::query::{AccountField as A, Filter, NodeField as N, Slice, Test, Value};
+use crate::core::query::{AccountField as A, Filter, NodeField as N, Slice, Sort, Test, Value};
 use crate::store::{AccountUpdate, NewAccountRow, Store, StoreError, Visibility};
 
 const ALL: Visibility = Visibility::All;
@@ -45,7 +45,7 @@ const EVERYTHING: Slice = Slice {
 /// The ids of the accounts matching, checking that the count agrees.
 fn find(store: &SqliteStore, vis: Visibility, filter: &Filter<A>) -> Vec<AccountId> {
     let found: Vec<AccountId> = store
-        .search_accounts(vis, false, filter, EVERYTHING)
+        .search_accounts(vis, false, filter, None, EVERYTHING)
         .unwrap()
         .iter()
         .map(|a| a.id)
@@ -57,7 +57,7 @@ fn find(store: &SqliteStore, vis: Visibility, filter: &Filter<A>) -> Vec<Account
 
 fn find_nodes(store: &SqliteStore, vis: Visibility, filter: &Filter<N>) -> Vec<NodeId> {
     let found: Vec<NodeId> = store
-        .search_nodes(vis, filter, EVERYTHING)
+        .search_nodes(vis, filter, None, EVERYTHING)
         .unwrap()
         .iter()
         .map(|n| n.id)
@@ -207,7 +207,7 @@ fn full_name_is_the_cn() {
     assert_eq!(find(s, ALL, &eq(A::FullName, "Janet Doe")), vec![d.jane]);
     // Matches Account::display_name for every account.
     for a in s
-        .search_accounts(ALL, true, &Filter::True, EVERYTHING)
+        .search_accounts(ALL, true, &Filter::True, None, EVERYTHING)
         .unwrap()
     {
         assert_eq!(
@@ -468,7 +468,7 @@ fn archived_accounts_only_when_asked_for() {
     s.update_account(d.bob, &archive, None, at(500)).unwrap();
     assert!(find(s, ALL, &eq(A::UserName, "bob")).is_empty());
     let with_archived = s
-        .search_accounts(ALL, true, &eq(A::UserName, "bob"), EVERYTHING)
+        .search_accounts(ALL, true, &eq(A::UserName, "bob"), None, EVERYTHING)
         .unwrap();
     assert_eq!(with_archived.len(), 1);
     assert_eq!(
@@ -609,6 +609,7 @@ fn keyset_paging_walks_every_row_once() {
                 ALL,
                 false,
                 &filter,
+                None,
                 Slice {
                     after,
                     offset: 0,
@@ -638,6 +639,7 @@ fn keyset_paging_walks_every_row_once() {
                 ALL,
                 false,
                 &filter,
+                None,
                 Slice {
                     after,
                     offset,
@@ -659,6 +661,7 @@ fn keyset_paging_walks_every_row_once() {
         .search_nodes(
             ALL,
             &Filter::True,
+            None,
             Slice {
                 after: Some(nodes[1]),
                 offset: 1,
@@ -687,7 +690,7 @@ fn a_deeply_nested_filter_fails_cleanly_or_works() {
             };
             nf = Filter::Or(vec![Filter::False, nf]);
         }
-        match s.search_accounts(ALL, false, &f, EVERYTHING) {
+        match s.search_accounts(ALL, false, &f, None, EVERYTHING) {
             // 100 NOTs: bob again.
             Ok(rows) => assert_eq!(rows.iter().map(|a| a.id).collect::<Vec<_>>(), vec![d.bob]),
             Err(StoreError::Sqlite(_)) => {}
@@ -697,7 +700,7 @@ fn a_deeply_nested_filter_fails_cleanly_or_works() {
             s.count_matching_accounts(ALL, false, &f),
             Ok(1) | Err(StoreError::Sqlite(_))
         ));
-        match s.search_nodes(ALL, &nf, EVERYTHING) {
+        match s.search_nodes(ALL, &nf, None, EVERYTHING) {
             Ok(rows) => assert_eq!(rows.len(), 1),
             Err(StoreError::Sqlite(_)) => {}
             Err(e) => panic!("{e}"),
@@ -970,13 +973,13 @@ fn a_ten_thousand_member_group() {
     );
     let page = f
         .store
-        .search_accounts(ALL, false, &filter, Slice::first(100))
+        .search_accounts(ALL, false, &filter, None, Slice::first(100))
         .unwrap();
     assert_eq!(page.len(), 100);
     assert_eq!(page[0].id, members[0]);
     let all = f
         .store
-        .search_accounts(ALL, false, &filter, EVERYTHING)
+        .search_accounts(ALL, false, &filter, None, EVERYTHING)
         .unwrap();
     let accounts: Vec<&Account> = all.iter().collect();
     let r = f.store.related(ALL, &accounts, &[]).unwrap();
@@ -1001,7 +1004,7 @@ fn a_ten_thousand_member_group() {
 
 /// The plan of the account search for `filter`, one line per step.
 fn account_plan(f: &Fixture, filter: &Filter<A>) -> Vec<String> {
-    let query = search::accounts(ALL, false, filter, Slice::first(10)).unwrap();
+    let query = search::accounts(ALL, false, filter, None, Slice::first(10)).unwrap();
     plan(f, &query)
 }
 
@@ -1060,7 +1063,7 @@ fn equality_and_modified_since_use_indexes() {
         (eq(N::Member, "bob"), "accounts_user_name"),
     ];
     for (filter, index) in node_cases {
-        let query = search::nodes(ALL, &filter, Slice::first(10)).unwrap();
+        let query = search::nodes(ALL, &filter, None, Slice::first(10)).unwrap();
         let lines = plan(&d.f, &query);
         assert!(!full_scan_of(&lines, "n"), "{filter:?}: {lines:#?}");
         assert!(
@@ -1092,8 +1095,282 @@ fn a_version_one_file_gains_the_search_columns() {
     }
     let store = SqliteStore::open(&path, 1).unwrap();
     let found = store
-        .search_accounts(ALL, false, &eq(A::FullName, "old timer"), EVERYTHING)
+        .search_accounts(ALL, false, &eq(A::FullName, "old timer"), None, EVERYTHING)
         .unwrap();
     assert_eq!(found.len(), 1);
     assert!(store.use_totp_step(found[0].id, 1).unwrap());
+}
+
+// --- sorting ----------------------------------------------------------------
+
+const EVERY_ACCOUNT_FIELD: [A; 20] = [
+    A::UserName,
+    A::GivenName,
+    A::FamilyName,
+    A::FullName,
+    A::Email,
+    A::Mobile,
+    A::TimeZone,
+    A::AccountType,
+    A::AuthMethod,
+    A::Status,
+    A::AdminLevel,
+    A::Uuid,
+    A::ExternalId,
+    A::Created,
+    A::Modified,
+    A::Role,
+    A::Manager,
+    A::RestrictedTo,
+    A::MemberOf,
+    A::MemberOfChain,
+];
+
+const EVERY_NODE_FIELD: [N; 10] = [
+    N::Name,
+    N::Uuid,
+    N::ExternalId,
+    N::Kind,
+    N::Parent,
+    N::ParentChain,
+    N::Member,
+    N::Child,
+    N::Created,
+    N::Modified,
+];
+
+/// The ids of all accounts in the order of `field`.
+fn sorted(store: &SqliteStore, field: A, descending: bool) -> Vec<AccountId> {
+    sorted_page(store, field, descending, 0, u64::MAX)
+}
+
+fn sorted_page(
+    store: &SqliteStore,
+    field: A,
+    descending: bool,
+    offset: u64,
+    limit: u64,
+) -> Vec<AccountId> {
+    let slice = Slice {
+        after: None,
+        offset,
+        limit,
+    };
+    let sort = Some(Sort { field, descending });
+    store
+        .search_accounts(ALL, false, &Filter::True, sort, slice)
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect()
+}
+
+fn sorted_nodes(store: &SqliteStore, field: N, descending: bool) -> Vec<NodeId> {
+    let sort = Some(Sort { field, descending });
+    store
+        .search_nodes(ALL, &Filter::True, sort, EVERYTHING)
+        .unwrap()
+        .iter()
+        .map(|n| n.id)
+        .collect()
+}
+
+fn reversed<T: Clone>(v: &[T]) -> Vec<T> {
+    v.iter().rev().cloned().collect()
+}
+
+#[test]
+fn the_store_sorts_by_exactly_the_fields_the_core_calls_sortable() {
+    let d = directory();
+    let s = &d.f.store;
+    for field in EVERY_ACCOUNT_FIELD {
+        let up = sorted(s, field, false);
+        if field.sortable() {
+            assert_eq!(up.len(), 4, "{field:?}");
+            // Descending is ascending exactly reversed, ties and nulls too.
+            assert_eq!(sorted(s, field, true), reversed(&up), "{field:?}");
+        } else {
+            // Never asked (the core refuses); the store falls back to ids.
+            assert_eq!(up, vec![d.boss, d.jane, d.bob, d.nameless], "{field:?}");
+        }
+    }
+    for field in EVERY_NODE_FIELD {
+        let up = sorted_nodes(s, field, false);
+        if field.sortable() {
+            assert_eq!(sorted_nodes(s, field, true), reversed(&up), "{field:?}");
+        } else {
+            assert_eq!(
+                up,
+                vec![d.acme, d.sales, d.north, d.northeast, d.globex, d.globex_hr],
+                "{field:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn absent_values_sort_last_ascending_and_first_descending() {
+    let d = directory();
+    let s = &d.f.store;
+    // boss "Given", jane "Jane"; bob and nameless have an empty given name,
+    // which SCIM shows as absent.
+    assert_eq!(
+        sorted(s, A::GivenName, false),
+        vec![d.boss, d.jane, d.bob, d.nameless]
+    );
+    assert_eq!(
+        sorted(s, A::GivenName, true),
+        vec![d.nameless, d.bob, d.jane, d.boss]
+    );
+    // Only jane has an email (bob's is empty, the others NULL).
+    assert_eq!(
+        sorted(s, A::Email, false),
+        vec![d.jane, d.boss, d.bob, d.nameless]
+    );
+    assert_eq!(
+        sorted(s, A::Email, true),
+        vec![d.nameless, d.bob, d.boss, d.jane]
+    );
+    assert_eq!(
+        sorted(s, A::ExternalId, false),
+        vec![d.jane, d.boss, d.bob, d.nameless]
+    );
+    // Family names: "Builder", "Doe", "Family"; nameless has none.
+    assert_eq!(
+        sorted(s, A::FamilyName, false),
+        vec![d.bob, d.jane, d.boss, d.nameless]
+    );
+    // Times: created at 0 (boss), 100, 200, 300.
+    assert_eq!(
+        sorted(s, A::Created, true),
+        vec![d.nameless, d.bob, d.jane, d.boss]
+    );
+    // "active" before "inactive" (jane).
+    assert_eq!(
+        sorted(s, A::Status, false),
+        vec![d.boss, d.bob, d.nameless, d.jane]
+    );
+}
+
+#[test]
+fn text_sorts_ignoring_case_except_exact_fields() {
+    let f = Fixture::new();
+    let mut ids = Vec::new();
+    for (name, external) in [("bravo", "b"), ("Charlie", "A"), ("alpha", "a")] {
+        ids.push(
+            f.store
+                .insert_account(&NewAccountRow {
+                    external_id: Some(external.into()),
+                    ..account_row(name)
+                })
+                .unwrap(),
+        );
+    }
+    let [bravo, charlie, alpha] = ids[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        sorted(&f.store, A::UserName, false),
+        vec![alpha, bravo, charlie]
+    );
+    // externalId is caseExact: "A" < "a" < "b".
+    assert_eq!(
+        sorted(&f.store, A::ExternalId, false),
+        vec![charlie, alpha, bravo]
+    );
+
+    let zed = f.node("zed", None);
+    let able = f.node("Able", None);
+    let mid = f.node("mid", Some(zed));
+    assert_eq!(sorted_nodes(&f.store, N::Name, false), vec![able, mid, zed]);
+    assert_eq!(sorted_nodes(&f.store, N::Name, true), vec![zed, mid, able]);
+    // Entities ("business-entity") before groups.
+    assert_eq!(sorted_nodes(&f.store, N::Kind, false), vec![zed, able, mid]);
+}
+
+#[test]
+fn equal_keys_page_in_id_order_without_repeats_or_gaps() {
+    let f = Fixture::new();
+    // Three family names over 20 accounts, ids in another order than names.
+    let ids: Vec<AccountId> = (0..20)
+        .map(|i| {
+            f.store
+                .insert_account(&NewAccountRow {
+                    family_name: ["Smith", "adams", "Jones"][i % 3].into(),
+                    ..account_row(&format!("u{i:02}"))
+                })
+                .unwrap()
+        })
+        .collect();
+    let of = |k: usize| -> Vec<AccountId> {
+        ids.iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == k)
+            .map(|(_, id)| *id)
+            .collect()
+    };
+    let expected: Vec<AccountId> = [of(1), of(2), of(0)].concat();
+    assert_eq!(sorted(&f.store, A::FamilyName, false), expected);
+    for descending in [false, true] {
+        let whole = sorted(&f.store, A::FamilyName, descending);
+        let mut paged = Vec::new();
+        for start in (0..20).step_by(3) {
+            paged.extend(sorted_page(&f.store, A::FamilyName, descending, start, 3));
+        }
+        assert_eq!(paged, whole, "descending {descending}");
+    }
+    assert_eq!(
+        sorted_page(&f.store, A::FamilyName, true, 0, 2),
+        reversed(&expected)[..2].to_vec()
+    );
+}
+
+#[test]
+fn sorting_keeps_the_filter_and_visibility_and_writes_no_request_text() {
+    let d = directory();
+    let s = &d.f.store;
+    let vis = Visibility::Subtree {
+        root: d.sales,
+        self_id: d.boss,
+    };
+    let sort = Some(Sort {
+        field: A::UserName,
+        descending: true,
+    });
+    let found: Vec<AccountId> = s
+        .search_accounts(vis, false, &Filter::True, sort, EVERYTHING)
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    // jane (restricted to Sales), bob (member of North), boss (self).
+    assert_eq!(found, vec![d.jane, d.boss, d.bob]);
+    let query = search::accounts(ALL, false, &Filter::True, sort, Slice::first(10)).unwrap();
+    assert!(
+        query
+            .sql
+            .contains("ORDER BY a.user_name COLLATE NOCASE DESC NULLS FIRST, a.id DESC"),
+        "{}",
+        query.sql
+    );
+    let query = search::nodes(
+        ALL,
+        &Filter::True,
+        Some(Sort {
+            field: N::ExternalId,
+            descending: false,
+        }),
+        Slice::first(10),
+    )
+    .unwrap();
+    assert!(
+        query
+            .sql
+            .contains("ORDER BY NULLIF(n.external_id, '') ASC NULLS LAST, n.id ASC"),
+        "{}",
+        query.sql
+    );
+    // Without a sort: row-id order, as LDAP paging needs.
+    let query = search::accounts(ALL, false, &Filter::True, None, Slice::first(10)).unwrap();
+    assert!(query.sql.contains("ORDER BY a.id LIMIT"), "{}", query.sql);
 }
