@@ -1516,6 +1516,132 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_extension_urn_path_targets_the_whole_extension() {
+        let u = patched(
+            user(),
+            json!([{"op": "add", "path": MGR, "value": {"manager": {"value": "m2"}}}]),
+        );
+        assert_eq!(u[MGR]["manager"]["value"], "m2");
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": OURS.to_uppercase(), "value": {"accountType": "Administrator"}}]),
+        );
+        assert_eq!(u[OURS]["accountType"], "Administrator");
+        // Attributes the value does not name are left alone (RFC 7644
+        // section 3.5.2.3 for a complex target).
+        assert_eq!(u[OURS]["securityRoles"], json!(["auditor"]));
+        let u = patched(user(), json!([{"op": "remove", "path": MGR}]));
+        assert!(u.get(MGR).is_none(), "{u}");
+        let e = fails(user(), json!([{"op": "add", "path": MGR, "value": "m2"}]));
+        assert_eq!(e.scim_type, "invalidValue");
+        // The core schema is the resource itself, not a path.
+        let body = json!({"schemas": [PATCH_OP_SCHEMA],
+            "Operations": [{"op": "add", "path": USER_SCHEMA, "value": {}}]});
+        assert_eq!(parse_patch(&body).unwrap_err().scim_type, "invalidPath");
+    }
+
+    #[test]
+    fn active_and_status_stay_in_step() {
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": format!("{OURS}:status"), "value": "Inactive"}]),
+        );
+        assert_eq!(u["active"], json!(false));
+        let u = patched(
+            u,
+            json!([{"op": "replace", "path": "status", "value": "active"}]),
+        );
+        assert_eq!(u["active"], json!(true));
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "value": {"active": "False"}}]),
+        );
+        assert_eq!(u[OURS]["status"], "Inactive");
+        // Both named: the request says what it says.
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "value": {"active": false, OURS: {"status": "Inactive"}}}]),
+        );
+        assert_eq!(
+            (&u["active"], &u[OURS]["status"]),
+            (&json!(false), &json!("Inactive"))
+        );
+    }
+
+    #[test]
+    fn a_display_name_change_alone_becomes_the_names() {
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": "displayName", "value": "Mary Ann Jones"}]),
+        );
+        assert_eq!(
+            u["name"],
+            json!({"givenName": "Mary Ann", "familyName": "Jones", "formatted": "Mary Ann Jones"})
+        );
+        assert_eq!(u["displayName"], "Mary Ann Jones");
+        let u = patched(
+            user(),
+            json!([{"op": "add", "value": {"displayName": "Cher"}}]),
+        );
+        assert_eq!(
+            u["name"],
+            json!({"familyName": "Cher", "formatted": "Cher"})
+        );
+        // With the names in the same request, the names win.
+        let u = patched(
+            user(),
+            json!([
+                {"op": "replace", "path": "displayName", "value": "Dr Alice Smith"},
+                {"op": "replace", "path": "name.givenName", "value": "Alicia"}
+            ]),
+        );
+        assert_eq!(u["name"]["givenName"], "Alicia");
+        assert_eq!(u["name"]["familyName"], "Smith");
+        // Repeating the current display name changes nothing.
+        let mut doc = user();
+        doc["displayName"] = json!("Alice Smith");
+        let u = patched(
+            doc.clone(),
+            json!([{"op": "replace", "path": "displayName", "value": "Alice Smith"}]),
+        );
+        assert_eq!(u, doc);
+    }
+
+    #[test]
+    fn removed_roles_become_an_empty_list() {
+        let u = patched(
+            user(),
+            json!([{"op": "remove", "path": format!("{OURS}:securityRoles")}]),
+        );
+        assert_eq!(u[OURS]["securityRoles"], json!([]));
+        let u = patched(
+            user(),
+            json!([{"op": "remove", "path": "securityRoles[value eq \"auditor\"]"}]),
+        );
+        assert_eq!(u[OURS]["securityRoles"], json!([]));
+    }
+
+    #[test]
+    fn kind_is_immutable() {
+        const NODE: &str = "urn:dirgate:params:scim:schemas:extension:dirgate:2.0:Group";
+        let mut g = group();
+        g[NODE] = json!({"kind": "Group"});
+        for list in [
+            json!([{"op": "replace", "path": format!("{NODE}:kind"), "value": "Business Entity"}]),
+            json!([{"op": "remove", "path": "kind"}]),
+            json!([{"op": "remove", "path": NODE}]),
+        ] {
+            assert_eq!(fails(g.clone(), list).scim_type, "mutability");
+        }
+        // The same kind, in any case, is no change.
+        let after = patched(
+            g.clone(),
+            json!([{"op": "add", "path": "kind", "value": "group"}]),
+        );
+        assert_eq!(after[NODE]["kind"], "group");
+    }
+
+    #[test]
     fn atomic() {
         let e = fails(
             user(),
