@@ -74,6 +74,10 @@ pub struct PatchOp {
     /// Required for add and replace (may be JSON null there), optional for
     /// remove.
     pub value: Option<Value>,
+    /// Set when `path` is a bare extension schema URN (`"path":
+    /// "urn:...:enterprise:2.0:User"`): the operation targets the whole
+    /// extension object, and `path` is `None`.
+    pub extension: Option<&'static str>,
 }
 
 /// Member ids a Group PATCH adds, removes, or sets wholesale. When
@@ -201,9 +205,14 @@ fn parse_op(v: &Value) -> Result<PatchOp, PatchError> {
         }
         None => return Err(PatchError::syntax("an operation needs an op")),
     };
+    let mut extension = None;
     let path = match get(obj, "path") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) if extension_urn(s).is_some() => {
+            extension = extension_urn(s);
+            None
+        }
         Some(Value::String(s)) => {
             Some(parse_patch_path(s).map_err(|e| PatchError::path(format!("path {s:?}: {e}")))?)
         }
@@ -221,7 +230,26 @@ fn parse_op(v: &Value) -> Result<PatchOp, PatchError> {
     if op != OpKind::Remove && value.is_none() {
         return Err(PatchError::syntax("add and replace need a value"));
     }
-    Ok(PatchOp { op, path, value })
+    Ok(PatchOp {
+        op,
+        path,
+        value,
+        extension,
+    })
+}
+
+/// The extension schema a path names as a whole (ignoring case and
+/// surrounding blanks), if it is one. RFC 7644's `attrPath` grammar wants an
+/// attribute after the URN, but clients (and compliance testers) address a
+/// whole extension this way, the way a path names a whole complex
+/// attribute; a core schema URN is not accepted: that would be the resource.
+fn extension_urn(path: &str) -> Option<&'static str> {
+    let path = path.trim();
+    KNOWN_SCHEMAS
+        .iter()
+        .copied()
+        .filter(|u| !is_core_urn(u))
+        .find(|u| u.eq_ignore_ascii_case(path))
 }
 
 // ---------------------------------------------------------------------
@@ -235,9 +263,161 @@ pub fn apply(doc: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
         .as_object_mut()
         .ok_or_else(|| PatchError::value("the resource is not a JSON object"))?;
     for op in ops {
-        apply_one(obj, op.op, op.path.as_ref(), op.value.as_ref())?;
+        match op.extension {
+            Some(urn) => apply_extension(obj, op.op, urn, op.value.as_ref())?,
+            None => apply_one(obj, op.op, op.path.as_ref(), op.value.as_ref())?,
+        }
+    }
+    if let Some(before) = doc.as_object() {
+        reconcile(before, obj, ops.iter().any(names_name))?;
     }
     *doc = work;
+    Ok(())
+}
+
+/// An operation on a whole extension object: add and replace set the
+/// attributes the value names (as a path-less operation holding the value
+/// under the URN would), remove drops the object.
+fn apply_extension(
+    doc: &mut Obj,
+    kind: OpKind,
+    urn: &str,
+    value: Option<&Value>,
+) -> Result<(), PatchError> {
+    match (kind, value) {
+        (OpKind::Remove, _) => {
+            remove_key(doc, urn);
+            Ok(())
+        }
+        (_, Some(v @ Value::Object(_))) => apply_pathless(doc, kind, urn, v),
+        (_, Some(Value::Null)) if kind == OpKind::Replace => {
+            remove_key(doc, urn);
+            Ok(())
+        }
+        _ => Err(PatchError::value(format!(
+            "{urn} must be an object of attributes"
+        ))),
+    }
+}
+
+/// Whether an operation names `name` or one of its sub-attributes (with a
+/// path, or as a key of a path-less value).
+fn names_name(op: &PatchOp) -> bool {
+    let is_name = |a: &AttrPath| a.attr_is("name") && a.in_schema(USER_SCHEMA);
+    match (&op.path, &op.value) {
+        (Some(p), _) => is_name(&p.attr),
+        (None, Some(Value::Object(items))) if op.extension.is_none() => {
+            items.iter().any(|(k, v)| {
+                if is_core_urn(k) {
+                    v.as_object()
+                        .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("name")))
+                } else {
+                    parse_attr_path(k).is_ok_and(|a| is_name(&a))
+                }
+            })
+        }
+        _ => false,
+    }
+}
+
+/// Attribute `attr` of the extension `urn` in `doc`, if any.
+fn ext_attr<'a>(doc: &'a Obj, urn: &str, attr: &str) -> Option<&'a Value> {
+    get(doc, urn)
+        .and_then(Value::as_object)
+        .and_then(|o| get(o, attr))
+        .filter(|v| !v.is_null())
+}
+
+/// The extension object `urn` of `doc`, created if absent.
+fn ext_obj<'a>(doc: &'a mut Obj, urn: &str) -> Result<&'a mut Obj, PatchError> {
+    container(doc, &Scope::Ext(urn.to_owned()), true)?
+        .ok_or_else(|| PatchError::value(format!("{urn} is not an object")))
+}
+
+/// Text of a string value, lower-cased, for comparisons ignoring case.
+fn folded(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_ascii_lowercase)
+}
+
+/// Keeps the patched document saying one thing where dirgate holds one
+/// value under two names, and refuses changes to immutable attributes.
+/// `before` is the document as it was, `after` the same after every
+/// operation:
+///
+/// - `active` and the extension's `status` are the same fact: when only
+///   one of them was changed, the other follows it (else the stale one
+///   would win or lose depending on which the face reads first).
+/// - The display name is first and last name: when a request changes
+///   `displayName` and does not name `name` (`names_named` is false), the new
+///   display name becomes the names, split at its last space ("Ann Lee"
+///   gives Ann and Lee; a single word is a last name), instead of being
+///   silently dropped.
+/// - A removed `securityRoles` list becomes an empty one: the face reads a
+///   missing list as "leave the roles as they are".
+/// - A Group's `kind` is immutable (a business entity is created as one).
+fn reconcile(before: &Obj, after: &mut Obj, names_named: bool) -> Result<(), PatchError> {
+    let status_before = folded(ext_attr(before, DIRGATE_USER_SCHEMA, "status"));
+    let status_after = folded(ext_attr(after, DIRGATE_USER_SCHEMA, "status"));
+    let active_before = get(before, "active").cloned();
+    let active_after = get(after, "active").cloned();
+    if active_after != active_before {
+        if let Some(active) = active_after.as_ref().and_then(as_bool) {
+            if ext_attr(after, DIRGATE_USER_SCHEMA, "status").is_some() {
+                let status = if active { "Active" } else { "Inactive" };
+                insert(
+                    ext_obj(after, DIRGATE_USER_SCHEMA)?,
+                    "status",
+                    Value::String(status.into()),
+                );
+            }
+        }
+    } else if status_after != status_before {
+        match status_after.as_deref() {
+            Some("active") => insert(after, "active", Value::Bool(true)),
+            Some("inactive") => insert(after, "active", Value::Bool(false)),
+            _ => {}
+        }
+    }
+
+    let display_before = get(before, "displayName").filter(|v| !v.is_null());
+    let new_display = get(after, "displayName")
+        .filter(|v| !v.is_null() && Some(*v) != display_before)
+        .cloned();
+    if let (false, Some(Value::String(display))) = (names_named, new_display) {
+        let display = display.trim();
+        let mut name = Map::new();
+        match display.rsplit_once(' ') {
+            Some((given, family)) if !given.trim().is_empty() && !family.is_empty() => {
+                name.insert("givenName".into(), Value::String(given.trim_end().into()));
+                name.insert("familyName".into(), Value::String(family.into()));
+            }
+            _ if !display.is_empty() => {
+                name.insert("familyName".into(), Value::String(display.into()));
+            }
+            _ => {}
+        }
+        name.insert("formatted".into(), Value::String(display.into()));
+        insert(after, "name", Value::Object(name));
+        insert(after, "displayName", Value::String(display.into()));
+    }
+
+    if ext_attr(before, DIRGATE_USER_SCHEMA, "securityRoles").is_some()
+        && ext_attr(after, DIRGATE_USER_SCHEMA, "securityRoles").is_none()
+    {
+        insert(
+            ext_obj(after, DIRGATE_USER_SCHEMA)?,
+            "securityRoles",
+            Value::Array(Vec::new()),
+        );
+    }
+
+    let kind_before = folded(ext_attr(before, DIRGATE_GROUP_SCHEMA, "kind"));
+    if kind_before.is_some() && folded(ext_attr(after, DIRGATE_GROUP_SCHEMA, "kind")) != kind_before
+    {
+        return Err(PatchError::mutability(
+            "kind is immutable: a group or business entity is created as one",
+        ));
+    }
     Ok(())
 }
 
@@ -1333,6 +1513,132 @@ mod tests {
             json!([{"op": "replace", "value": {"id": "u1", "active": false}}]),
         );
         assert_eq!(u["active"], json!(false));
+    }
+
+    #[test]
+    fn a_bare_extension_urn_path_targets_the_whole_extension() {
+        let u = patched(
+            user(),
+            json!([{"op": "add", "path": MGR, "value": {"manager": {"value": "m2"}}}]),
+        );
+        assert_eq!(u[MGR]["manager"]["value"], "m2");
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": OURS.to_uppercase(), "value": {"accountType": "Administrator"}}]),
+        );
+        assert_eq!(u[OURS]["accountType"], "Administrator");
+        // Attributes the value does not name are left alone (RFC 7644
+        // section 3.5.2.3 for a complex target).
+        assert_eq!(u[OURS]["securityRoles"], json!(["auditor"]));
+        let u = patched(user(), json!([{"op": "remove", "path": MGR}]));
+        assert!(u.get(MGR).is_none(), "{u}");
+        let e = fails(user(), json!([{"op": "add", "path": MGR, "value": "m2"}]));
+        assert_eq!(e.scim_type, "invalidValue");
+        // The core schema is the resource itself, not a path.
+        let body = json!({"schemas": [PATCH_OP_SCHEMA],
+            "Operations": [{"op": "add", "path": USER_SCHEMA, "value": {}}]});
+        assert_eq!(parse_patch(&body).unwrap_err().scim_type, "invalidPath");
+    }
+
+    #[test]
+    fn active_and_status_stay_in_step() {
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": format!("{OURS}:status"), "value": "Inactive"}]),
+        );
+        assert_eq!(u["active"], json!(false));
+        let u = patched(
+            u,
+            json!([{"op": "replace", "path": "status", "value": "active"}]),
+        );
+        assert_eq!(u["active"], json!(true));
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "value": {"active": "False"}}]),
+        );
+        assert_eq!(u[OURS]["status"], "Inactive");
+        // Both named: the request says what it says.
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "value": {"active": false, OURS: {"status": "Inactive"}}}]),
+        );
+        assert_eq!(
+            (&u["active"], &u[OURS]["status"]),
+            (&json!(false), &json!("Inactive"))
+        );
+    }
+
+    #[test]
+    fn a_display_name_change_alone_becomes_the_names() {
+        let u = patched(
+            user(),
+            json!([{"op": "replace", "path": "displayName", "value": "Mary Ann Jones"}]),
+        );
+        assert_eq!(
+            u["name"],
+            json!({"givenName": "Mary Ann", "familyName": "Jones", "formatted": "Mary Ann Jones"})
+        );
+        assert_eq!(u["displayName"], "Mary Ann Jones");
+        let u = patched(
+            user(),
+            json!([{"op": "add", "value": {"displayName": "Cher"}}]),
+        );
+        assert_eq!(
+            u["name"],
+            json!({"familyName": "Cher", "formatted": "Cher"})
+        );
+        // With the names in the same request, the names win.
+        let u = patched(
+            user(),
+            json!([
+                {"op": "replace", "path": "displayName", "value": "Dr Alice Smith"},
+                {"op": "replace", "path": "name.givenName", "value": "Alicia"}
+            ]),
+        );
+        assert_eq!(u["name"]["givenName"], "Alicia");
+        assert_eq!(u["name"]["familyName"], "Smith");
+        // Repeating the current display name changes nothing.
+        let mut doc = user();
+        doc["displayName"] = json!("Alice Smith");
+        let u = patched(
+            doc.clone(),
+            json!([{"op": "replace", "path": "displayName", "value": "Alice Smith"}]),
+        );
+        assert_eq!(u, doc);
+    }
+
+    #[test]
+    fn removed_roles_become_an_empty_list() {
+        let u = patched(
+            user(),
+            json!([{"op": "remove", "path": format!("{OURS}:securityRoles")}]),
+        );
+        assert_eq!(u[OURS]["securityRoles"], json!([]));
+        let u = patched(
+            user(),
+            json!([{"op": "remove", "path": "securityRoles[value eq \"auditor\"]"}]),
+        );
+        assert_eq!(u[OURS]["securityRoles"], json!([]));
+    }
+
+    #[test]
+    fn kind_is_immutable() {
+        const NODE: &str = "urn:dirgate:params:scim:schemas:extension:dirgate:2.0:Group";
+        let mut g = group();
+        g[NODE] = json!({"kind": "Group"});
+        for list in [
+            json!([{"op": "replace", "path": format!("{NODE}:kind"), "value": "Business Entity"}]),
+            json!([{"op": "remove", "path": "kind"}]),
+            json!([{"op": "remove", "path": NODE}]),
+        ] {
+            assert_eq!(fails(g.clone(), list).scim_type, "mutability");
+        }
+        // The same kind, in any case, is no change.
+        let after = patched(
+            g.clone(),
+            json!([{"op": "add", "path": "kind", "value": "group"}]),
+        );
+        assert_eq!(after[NODE]["kind"], "group");
     }
 
     #[test]
