@@ -1447,6 +1447,71 @@ fn group_changes_land_whole_and_a_patch_removes_a_manager() {
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["displayName"], "Renamed");
 
+    // A PUT with a lone displayName keeps it as the name, as a POST does.
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Users/{boss}"),
+        &[],
+        Some(&json!({"userName": "boss", "displayName": "Big Boss"})),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["displayName"], "Big Boss");
+
+    // The parent is the tree: a PUT moves the group, a PATCH that removes
+    // the parent moves it to the top, and its kind cannot change.
+    const OURS: &str = "urn:dirgate:params:scim:schemas:extension:dirgate:2.0:Group";
+    let spare = post("/Groups", json!({"displayName": "Spare"}));
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Groups/{spare}"),
+        &[],
+        Some(&json!({"displayName": "Spare", OURS: {"parent": {"value": outer}}})),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body[OURS]["parent"]["value"], outer.as_str());
+    let a = request(
+        &d,
+        t,
+        "PUT",
+        &format!("/Groups/{spare}"),
+        &[],
+        Some(&json!({"displayName": "Spare", OURS: {"kind": "Business Entity"}})),
+        &[],
+    );
+    is_error(&a, 400);
+    assert_eq!(a.body["scimType"], "mutability");
+    let a = request(
+        &d,
+        t,
+        "PATCH",
+        &format!("/Groups/{spare}"),
+        &[("attributes", "displayName")],
+        Some(&json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "remove", "path": format!("{OURS}:parent")}]})),
+        &[],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = scim(&d, t, "GET", &format!("/Groups/{spare}"));
+    assert!(a.body[OURS]["parent"].is_null(), "{}", a.body);
+    assert_eq!(a.body[OURS]["kind"], "Group");
+    let a = request(
+        &d,
+        t,
+        "POST",
+        "/Groups",
+        &[],
+        Some(&json!({"displayName": "Orphan", OURS: {"parent": {"value": ann}}})),
+        &[],
+    );
+    is_error(&a, 400);
+    assert_eq!(a.body["scimType"], "invalidValue");
+
     // A PUT that leaves the manager out keeps it; a PATCH that removes it
     // clears it.
     let a = request(

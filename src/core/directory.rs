@@ -167,6 +167,8 @@ pub struct GroupEdit {
     pub name: Option<String>,
     pub external_id: Option<Option<String>>,
     pub members: MemberEdit,
+    /// A new parent (`Some(None)`: the top of the tree).
+    pub parent: Option<Option<NodeId>>,
 }
 
 /// Why an authentication failed. Faces answer every variant with the same
@@ -757,8 +759,16 @@ impl Directory {
 
     pub fn move_node(&self, actor: &Actor, id: NodeId, parent: Option<NodeId>) -> CoreResult<Node> {
         let node = self.node(actor, id)?;
+        self.check_move(actor, &node, parent)?;
+        self.store
+            .set_node_parent(node.id, parent, Timestamp::now())?;
+        self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+    }
+
+    /// Whether the actor may put `node` under `parent` (`None`: the top).
+    fn check_move(&self, actor: &Actor, node: &Node, parent: Option<NodeId>) -> CoreResult<()> {
         let rules = self.rules();
-        rules.may_move_node(actor, &node)?;
+        rules.may_move_node(actor, node)?;
         let new_parent = parent.map(|p| self.node(actor, p)).transpose()?;
         rules.may_manage_node(actor, parent)?;
         check_parent_kind(
@@ -773,9 +783,7 @@ impl Directory {
                 )));
             }
         }
-        self.store
-            .set_node_parent(node.id, parent, Timestamp::now())?;
-        self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+        Ok(())
     }
 
     /// Renames a node and/or sets its external id, if the actor manages it.
@@ -790,7 +798,7 @@ impl Directory {
         let edit = GroupEdit {
             name,
             external_id,
-            members: MemberEdit::Keep,
+            ..GroupEdit::default()
         };
         self.edit_group(actor, id, edit, expected_version)
     }
@@ -831,11 +839,21 @@ impl Directory {
             rules.may_manage_account(actor, &self.account(actor, *account)?)?;
         }
         let name = edit.name.as_deref().unwrap_or(&node.name);
+        let parent = edit.parent.filter(|p| *p != node.parent);
+        if let Some(new_parent) = parent {
+            self.check_move(actor, &node, new_parent)?;
+        }
         for child in &adopt {
             let child = self.node(actor, *child)?;
             rules.may_move_node(actor, &child)?;
             check_parent_kind(child.kind, Some((node.kind, name)))?;
-            if self.store.node_in_subtree(child.id, node.id)? {
+            let cycle = self.store.node_in_subtree(child.id, node.id)?
+                || match parent {
+                    // Under the new parent, the child must not hold it.
+                    Some(Some(p)) => self.store.node_in_subtree(child.id, p)?,
+                    _ => false,
+                };
+            if cycle {
                 return Err(CoreError::InvalidTree(format!(
                     "{} cannot become a member of its own subgroup",
                     child.name
@@ -848,6 +866,7 @@ impl Directory {
             add_members: add.into_iter().collect(),
             remove_members: remove.into_iter().collect(),
             adopt: adopt.into_iter().collect(),
+            parent,
         };
         self.store
             .change_node(node.id, &change, expected_version, Timestamp::now())?;

@@ -33,6 +33,9 @@ pub enum CoreError {
     InUse(&'static str),
     #[error("invalid organisation tree change: {0}")]
     InvalidTree(String),
+    /// A value fixed when the entry was made (a group's kind).
+    #[error("{0} cannot be changed once set")]
+    Immutable(&'static str),
     #[error("the account is not usable: {0}")]
     AccountUnusable(&'static str),
     #[error("invalid or expired token")]

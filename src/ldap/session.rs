@@ -63,7 +63,8 @@ impl LdapError {
             | CoreError::InvalidValue { .. }
             | CoreError::UnknownValue(_)
             | CoreError::UnknownRole(_)
-            | CoreError::InvalidTree(_) => C::ConstraintViolation,
+            | CoreError::InvalidTree(_)
+            | CoreError::Immutable(_) => C::ConstraintViolation,
             CoreError::Conflict(_) => C::EntryAlreadyExists,
             CoreError::InUse(_) => C::NotAllowedOnNonLeaf,
             CoreError::VersionMismatch(_) => C::Busy,

@@ -91,6 +91,7 @@ impl From<CoreError> for ScimError {
             | CoreError::UnknownValue(_)
             | CoreError::UnknownRole(_) => (S::BAD_REQUEST, Some("invalidValue")),
             CoreError::InvalidTree(_) => (S::BAD_REQUEST, Some("invalidValue")),
+            CoreError::Immutable(_) => (S::BAD_REQUEST, Some("mutability")),
             CoreError::ShuttingDown => (S::SERVICE_UNAVAILABLE, None),
             CoreError::Hashing(_) | CoreError::Store(_) => (S::INTERNAL_SERVER_ERROR, None),
         };

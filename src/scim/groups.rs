@@ -86,10 +86,7 @@ pub async fn create_group(
     let node = face
         .service
         .run_as(actor, move |d, who| {
-            let parent = input
-                .parent
-                .map(|p| d.node_by_uuid(who, p).map(|n| n.id))
-                .transpose()?;
+            let parent = input.parent.map(|p| parent_id(d, who, p)).transpose()?;
             let members = resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
             let new = NewNode {
                 name,
@@ -101,6 +98,24 @@ pub async fn create_group(
         })
         .await?;
     answer(face, actor, node, base, true).await
+}
+
+/// A parent named in a body: one the actor cannot see is a bad value.
+fn parent_id(d: &Directory, actor: &Actor, uuid: Uuid) -> CoreResult<NodeId> {
+    d.node_by_uuid(actor, uuid)
+        .map(|n| n.id)
+        .map_err(|_| CoreError::InvalidValue {
+            field: "parent",
+            reason: "no such group".into(),
+        })
+}
+
+/// `kind` is fixed at creation (published as immutable).
+fn check_kind(node: &Node, kind: Option<NodeKind>) -> CoreResult<()> {
+    match kind {
+        Some(k) if k != node.kind => Err(CoreError::Immutable("kind")),
+        _ => Ok(()),
+    }
 }
 
 fn parse_group_id(id: &str) -> Result<Uuid, ScimError> {
@@ -123,7 +138,11 @@ pub async fn replace_group(
         .service
         .run_as(actor, move |d, who| {
             let node = d.node_by_uuid(who, uuid)?;
+            check_kind(&node, input.kind)?;
             let members = resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
+            // A PUT without a parent keeps it (RFC 7644 section 3.5.1: an
+            // omitted attribute may be read as not asserted).
+            let parent = input.parent.map(|p| parent_id(d, who, p)).transpose()?;
             let edit = GroupEdit {
                 name: input.display_name,
                 external_id: Some(input.external_id),
@@ -131,6 +150,7 @@ pub async fn replace_group(
                     people: members.people,
                     groups: members.groups,
                 },
+                parent: parent.map(Some),
             };
             d.edit_group(who, node.id, edit, expected)
         })
@@ -222,7 +242,7 @@ pub async fn patch_group(
         }
         None => {
             let base_owned = base.to_owned();
-            let mut doc = face
+            let before = face
                 .service
                 .run_as(actor, move |d, who| {
                     let node = d.node_by_uuid(who, uuid)?;
@@ -230,13 +250,22 @@ pub async fn patch_group(
                     Ok(group_json(&node, &related, &base_owned, &Projection::all()))
                 })
                 .await?;
+            let mut doc = before.clone();
             apply(&mut doc, &ops).map_err(patch_error)?;
             let input = parse_group(&doc)?;
+            // A PATCH that removes the parent moves the group to the top.
+            let had_parent = parse_group(&before)?.parent.is_some();
             face.service
                 .run_as(actor, move |d, who| {
                     let node = d.node_by_uuid(who, uuid)?;
+                    check_kind(&node, input.kind)?;
                     let members =
                         resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
+                    let parent = match input.parent {
+                        Some(p) => Some(Some(parent_id(d, who, p)?)),
+                        None if had_parent => Some(None),
+                        None => None,
+                    };
                     let edit = GroupEdit {
                         name: input.display_name,
                         external_id: Some(input.external_id),
@@ -244,6 +273,7 @@ pub async fn patch_group(
                             people: members.people,
                             groups: members.groups,
                         },
+                        parent,
                     };
                     d.edit_group(who, node.id, edit, expected)
                 })

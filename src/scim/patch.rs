@@ -352,6 +352,7 @@ fn folded(v: Option<&Value>) -> Option<String> {
 ///   display name becomes the names, split at its last space ("Ann Lee"
 ///   gives Ann and Lee; a single word is a last name), instead of being
 ///   silently dropped.
+///   Removing `displayName` removes the names.
 /// - A removed `securityRoles` list becomes an empty one: the face reads a
 ///   missing list as "leave the roles as they are".
 /// - A Group's `kind` is immutable (a business entity is created as one).
@@ -399,6 +400,16 @@ fn reconcile(before: &Obj, after: &mut Obj, names_named: bool) -> Result<(), Pat
         name.insert("formatted".into(), Value::String(display.into()));
         insert(after, "name", Value::Object(name));
         insert(after, "displayName", Value::String(display.into()));
+    }
+    // Removing the display name removes the names it is made of.
+    if display_before.is_some() && get(after, "displayName").is_none() && !names_named {
+        let key = after
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case("name"))
+            .cloned();
+        if let Some(key) = key {
+            after.remove(&key);
+        }
     }
 
     if ext_attr(before, DIRGATE_USER_SCHEMA, "securityRoles").is_some()

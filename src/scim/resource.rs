@@ -92,11 +92,13 @@ pub fn user_json(a: &Account, rel: &Related, base_url: &str, sel: &Projection) -
     if !a.family_name.is_empty() {
         name.insert("familyName".into(), json!(a.family_name));
     }
+    // Without names there is no display name: the user name stands in for
+    // one only where a protocol needs a value (LDAP's `cn`).
     if !name.is_empty() {
         name.insert("formatted".into(), json!(a.display_name()));
         user.insert("name".into(), Value::Object(name));
+        user.insert("displayName".into(), json!(a.display_name()));
     }
-    user.insert("displayName".into(), json!(a.display_name()));
     if let Some(email) = a.email.as_deref().filter(|s| !s.is_empty()) {
         user.insert(
             "emails".into(),
@@ -1067,7 +1069,7 @@ mod tests {
         ] {
             assert!(!obj.contains_key(absent), "{absent} in {u:#}");
         }
-        assert_eq!(u["displayName"], "jdoe");
+        assert!(u.get("displayName").is_none(), "no names, no display name");
         assert_eq!(u["active"], false);
         assert_eq!(
             u[DIRGATE_USER_SCHEMA],

@@ -255,7 +255,8 @@ async fn replace_with(
             let change = AccountChange {
                 user_name: input.user_name,
                 given_name: Some(input.given_name.unwrap_or_default()),
-                family_name: Some(input.family_name.unwrap_or_default()),
+                // A lone displayName stands for the names, as on create.
+                family_name: Some(input.family_name.or(input.display_name).unwrap_or_default()),
                 email: Some(input.email),
                 mobile: Some(input.mobile),
                 time_zone: input.time_zone,

@@ -190,6 +190,8 @@ pub struct NodeChange {
     pub remove_members: Vec<AccountId>,
     /// Nodes moved under this one.
     pub adopt: Vec<NodeId>,
+    /// A new parent (`Some(None)`: the top of the tree).
+    pub parent: Option<Option<NodeId>>,
 }
 
 /// A stored bearer token, looked up by the SHA-256 of its secret.

@@ -786,7 +786,11 @@ impl Store for SqliteStore {
             let members =
                 nodes::write_members(tx, id, &change.add_members, &change.remove_members, now)?;
             let children = nodes::adopt(tx, id, &change.adopt, now)?;
-            if fields || members || children {
+            let moved = match change.parent {
+                Some(parent) => nodes::set_parent(tx, id, parent)?,
+                None => false,
+            };
+            if fields || members || children || moved {
                 touch_node(tx, id, now)?;
             }
             Ok(())

@@ -124,3 +124,22 @@ pub(super) fn adopt(
     }
     Ok(moved)
 }
+
+/// Puts node `id` under `parent` (`None`: at the top); true if it moved.
+pub(super) fn set_parent(
+    tx: &Transaction<'_>,
+    id: NodeId,
+    parent: Option<NodeId>,
+) -> StoreResult<bool> {
+    let moved = tx
+        .prepare_cached("UPDATE nodes SET parent = ?2 WHERE id = ?1 AND parent IS NOT ?2")?
+        .execute(params![id, parent])
+        .map_err(|e| {
+            if is_foreign_key(&e) {
+                StoreError::NotFound("parent group")
+            } else {
+                write_error(e)
+            }
+        })?;
+    Ok(moved > 0)
+}
