@@ -120,7 +120,26 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Where a message goes: a one-time code or a reset link.
+    Channel {
+        Email = "email", "email";
+        Sms = "sms", "SMS";
+    }
+}
+
 impl AuthMethod {
+    /// The channel an email or SMS method sends its codes through.
+    pub fn channel(self) -> Option<Channel> {
+        match self {
+            AuthMethod::TwoFactorEmail | AuthMethod::TwoFactorEmailEveryTime => {
+                Some(Channel::Email)
+            }
+            AuthMethod::TwoFactorSms | AuthMethod::TwoFactorSmsEveryTime => Some(Channel::Sms),
+            AuthMethod::Password | AuthMethod::TwoFactorApp => None,
+        }
+    }
+
     pub fn is_two_factor(self) -> bool {
         self != AuthMethod::Password
     }

@@ -5,6 +5,8 @@
 //! that into a query. A second backend (a replicated SQL engine) implements
 //! [`Store`] and nothing else changes.
 
+pub mod factors;
+pub mod outbox;
 pub mod sqlite;
 
 use jiff::Timestamp;
@@ -16,6 +18,8 @@ use crate::core::model::{
 };
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 
+pub use factors::{Factors, PendingCode, RecognisedComputer, ResetToken};
+pub use outbox::{MessageState, NewMessage, Outbox, QueuedMessage};
 pub use sqlite::SqliteStore;
 
 /// Why a store call failed.
@@ -126,6 +130,9 @@ pub struct AccountUpdate {
     pub password_hash: Option<Option<String>>,
     /// A new TOTP secret. `Some(None)` removes it.
     pub totp_secret: Option<Option<Vec<u8>>>,
+    /// Forget the computers the account is recognised from and its pending
+    /// code (a new password makes every computer ask again).
+    pub forget_computers: bool,
 }
 
 impl AccountUpdate {
@@ -149,6 +156,7 @@ impl AccountUpdate {
             && self.external_id.is_none()
             && self.password_hash.is_none()
             && self.totp_secret.is_none()
+            && !self.forget_computers
     }
 }
 
@@ -200,10 +208,11 @@ pub struct TokenRow {
     pub info: TokenInfo,
 }
 
-/// The narrow interface every backend implements. All calls block; the core
+/// The narrow interface every backend implements (with its parts for the
+/// outbox and for second factors, `outbox.rs` and `factors.rs`). All calls block; the core
 /// runs them on the bounded store pool, never on an async worker. There is
 /// deliberately no call that deletes an account.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Outbox + Factors + Send + Sync + 'static {
     // --- accounts ---------------------------------------------------------
     fn insert_account(&self, row: &NewAccountRow) -> StoreResult<AccountId>;
     /// Applies `update` to account `id`. With `expected_version`, fails with

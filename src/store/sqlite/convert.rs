@@ -103,17 +103,17 @@ pub(super) fn uuid_text(id: Uuid) -> String {
     id.hyphenated().to_string()
 }
 
-fn uuid(row: &Row<'_>, column: &str) -> StoreResult<Uuid> {
+pub(super) fn uuid(row: &Row<'_>, column: &str) -> StoreResult<Uuid> {
     let text: String = row.get(column)?;
     Uuid::parse_str(&text).map_err(|e| corrupt(column, &text, e))
 }
 
-fn timestamp(row: &Row<'_>, column: &str) -> StoreResult<Timestamp> {
+pub(super) fn timestamp(row: &Row<'_>, column: &str) -> StoreResult<Timestamp> {
     let value: i64 = row.get(column)?;
     Timestamp::from_microsecond(value).map_err(|e| corrupt(column, &value, e))
 }
 
-fn optional_timestamp(row: &Row<'_>, column: &str) -> StoreResult<Option<Timestamp>> {
+pub(super) fn optional_timestamp(row: &Row<'_>, column: &str) -> StoreResult<Option<Timestamp>> {
     match row.get::<_, Option<i64>>(column)? {
         None => Ok(None),
         Some(value) => Timestamp::from_microsecond(value)
@@ -123,7 +123,7 @@ fn optional_timestamp(row: &Row<'_>, column: &str) -> StoreResult<Option<Timesta
 }
 
 /// An enum stored by its `as_str()` name.
-fn named<T>(row: &Row<'_>, column: &str) -> StoreResult<T>
+pub(super) fn named<T>(row: &Row<'_>, column: &str) -> StoreResult<T>
 where
     T: FromStr,
     T::Err: Display,
@@ -132,7 +132,7 @@ where
     text.parse().map_err(|e| corrupt(column, &text, e))
 }
 
-fn corrupt(column: &str, value: &dyn std::fmt::Debug, why: impl Display) -> StoreError {
+pub(super) fn corrupt(column: &str, value: &dyn std::fmt::Debug, why: impl Display) -> StoreError {
     StoreError::Corrupt(format!("{column} {value:?}: {why}"))
 }
 

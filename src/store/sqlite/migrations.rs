@@ -30,6 +30,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "search",
         sql: include_str!("migrations/0002_search.sql"),
     },
+    Migration {
+        version: 3,
+        name: "messages",
+        sql: include_str!("migrations/0003_messages.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

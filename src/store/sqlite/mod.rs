@@ -12,8 +12,10 @@
 //! - this file: [`SqliteStore::open`] and the [`Store`] calls.
 
 mod convert;
+mod factors;
 mod migrations;
 mod nodes;
+mod outbox;
 mod pool;
 mod related;
 mod scope;
@@ -345,6 +347,12 @@ impl Store for SqliteStore {
                 tx.prepare_cached("DELETE FROM account_roles WHERE account_id = ?1")?
                     .execute([id])?;
                 insert_roles(tx, id, roles)?;
+            }
+            if update.forget_computers {
+                tx.prepare_cached("DELETE FROM recognised_computers WHERE account_id = ?1")?
+                    .execute([id])?;
+                tx.prepare_cached("DELETE FROM one_time_codes WHERE account_id = ?1")?
+                    .execute([id])?;
             }
             Ok(())
         })
