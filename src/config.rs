@@ -36,6 +36,8 @@ pub struct Config {
     pub workers: WorkersConfig,
     /// `[log]`: what is logged and how.
     pub log: LogConfig,
+    /// `[second_factor]`: email and SMS codes, recognised computers.
+    pub second_factor: SecondFactorConfig,
 }
 
 /// `[directory]`
@@ -228,6 +230,32 @@ impl WorkersConfig {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
+    }
+}
+
+/// `[second_factor]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecondFactorConfig {
+    /// Seconds an email or SMS code stays valid (30 to 3600).
+    pub code_lifetime_secs: u64,
+    /// Wrong codes allowed before the code is dropped (1 to 20).
+    pub code_tries: u32,
+    /// Fewest seconds between two codes sent to one account (0 to 3600).
+    pub resend_interval_secs: u64,
+    /// Days a computer stays recognised after a two-factor bind (0 to 365;
+    /// 0 makes every method ask every time).
+    pub remember_computer_days: u64,
+}
+
+impl Default for SecondFactorConfig {
+    fn default() -> Self {
+        SecondFactorConfig {
+            code_lifetime_secs: 300,
+            code_tries: 5,
+            resend_interval_secs: 60,
+            remember_computer_days: 30,
+        }
     }
 }
 
@@ -502,6 +530,27 @@ impl Config {
             }
             _ => {}
         }
+
+        let f = &self.second_factor;
+        in_range(
+            "second_factor.code_lifetime_secs",
+            f.code_lifetime_secs,
+            30,
+            3600,
+        )?;
+        in_range("second_factor.code_tries", f.code_tries.into(), 1, 20)?;
+        in_range(
+            "second_factor.resend_interval_secs",
+            f.resend_interval_secs,
+            0,
+            3600,
+        )?;
+        in_range(
+            "second_factor.remember_computer_days",
+            f.remember_computer_days,
+            0,
+            365,
+        )?;
 
         let p = &self.password;
         in_range("password.min_length", p.min_length as u64, 1, 256)?;

@@ -67,7 +67,7 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
         ldap::LdapFace::new(
             service.clone(),
             config.clone(),
-            tls::server_config(&material, &[])?,
+            tls::ldap_server_config(&material)?,
         )
         .map_err(|e| CliError::Usage(format!("directory.base_dn: {e}")))?,
     );

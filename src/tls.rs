@@ -151,6 +151,85 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
+/// The LDAP listener's configuration: as [`server_config`], but a client
+/// may present a certificate, which then names its computer for the
+/// "recognised computer" rule of two-factor binds.
+pub fn ldap_server_config(material: &TlsMaterial) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let provider = provider();
+    let verifier = Arc::new(ComputerCertificates {
+        algorithms: provider.signature_verification_algorithms,
+    });
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(TlsError::Config)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(material.cert_chain.clone(), material.key.clone_key())
+        .map_err(TlsError::Config)?;
+    Ok(Arc::new(config))
+}
+
+/// Accepts any client certificate, optionally offered, as the identity of
+/// a computer: it authenticates nobody (the bind does that), so no chain
+/// is checked. The handshake signature still is, so a client proves it
+/// holds the certificate's key: a copied certificate is not enough to pass
+/// as a recognised computer.
+#[derive(Debug)]
+struct ComputerCertificates {
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl rustls::server::danger::ClientCertVerifier for ComputerCertificates {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// The SHA-256 of the certificate a TLS client presented, if any.
+pub fn client_certificate_hash(connection: &rustls::ServerConnection) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let first = connection.peer_certificates()?.first()?;
+    Some(Sha256::digest(first.as_ref()).into())
+}
+
 fn load(
     cert_path: &Path,
     key_path: &Path,

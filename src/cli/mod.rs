@@ -2,17 +2,20 @@
 //! `serve` open the same store the daemon uses (SQLite WAL allows both at
 //! once) and act as the operator.
 
+mod computers;
 mod group;
 mod token;
 mod user;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::core::password::PasswordHasher;
+use crate::core::second_factor::SecondFactorSettings;
 use crate::core::validate::PasswordPolicy;
 use crate::core::{CoreError, Directory};
 use crate::store::{SqliteStore, StoreError};
@@ -74,6 +77,20 @@ pub enum Command {
     /// Business entities and groups.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Computers a user is recognised from after a two-factor bind.
+    #[command(subcommand)]
+    Computers(ComputersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComputersCommand {
+    /// List the computers USER is recognised from.
+    List { user: String },
+    /// Forget one computer (by its id from `list`), or all of USER's.
+    Revoke {
+        user: String,
+        id: Option<uuid::Uuid>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,12 +241,28 @@ pub fn open_directory(data: &Path, config: &Config) -> Result<Directory, CliErro
     let policy = PasswordPolicy {
         min_length: p.min_length,
     };
-    Ok(Directory::new(
+    let mut directory = Directory::new(
         Arc::new(store),
         policy,
         hasher,
         config.directory.default_time_zone.clone(),
-    )?)
+    )?;
+    directory.set_second_factor(second_factor_settings(config));
+    Ok(directory)
+}
+
+/// `[second_factor]`, and which channels `[email]` and `[sms]` configure.
+pub fn second_factor_settings(config: &Config) -> SecondFactorSettings {
+    let f = &config.second_factor;
+    SecondFactorSettings {
+        code_lifetime: Duration::from_secs(f.code_lifetime_secs),
+        code_tries: f.code_tries,
+        resend_interval: Duration::from_secs(f.resend_interval_secs),
+        remember_computer: Duration::from_secs(f.remember_computer_days * 86_400),
+        // Set from [email] and [sms] once the notifier lands.
+        email: false,
+        sms: false,
+    }
 }
 
 pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(), CliError> {
@@ -238,5 +271,6 @@ pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(),
         Command::Token(cmd) => token::run(global, config, cmd),
         Command::User(cmd) => user::run(global, config, cmd),
         Command::Group(cmd) => group::run(global, config, cmd),
+        Command::Computers(cmd) => computers::run(global, config, cmd),
     }
 }

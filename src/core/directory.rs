@@ -12,15 +12,19 @@ use uuid::Uuid;
 use crate::core::access::{self, check_parent_kind, Actor, Rules};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::{
-    Account, AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeId, NodeKind, Status,
-    TokenInfo,
+    Account, AccountId, AccountType, AdminLevel, AuthMethod, Channel, Node, NodeId, NodeKind,
+    Status, TokenInfo,
 };
 use crate::core::password::{PasswordHasher, PreparedPassword};
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 use crate::core::random;
+use crate::core::second_factor::{self, Computer, SecondFactorSettings};
 use crate::core::totp;
 use crate::core::validate::{self, PasswordPolicy};
-use crate::store::{AccountUpdate, NewAccountRow, NewNodeRow, NodeChange, Page, Store, Visibility};
+use crate::store::{
+    AccountUpdate, NewAccountRow, NewMessage, NewNodeRow, NodeChange, Page, PendingCode, Store,
+    Visibility,
+};
 
 /// The name of the super admin made on the first start of an empty store.
 pub const BOOTSTRAP_ADMIN: &str = "admin";
@@ -31,6 +35,10 @@ pub struct Directory {
     policy: PasswordPolicy,
     hasher: PasswordHasher,
     default_time_zone: String,
+    second_factor: SecondFactorSettings,
+    /// Called after a message is queued, so the notifier sends it now
+    /// rather than at its next poll.
+    message_queued: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 /// A new account as a face or the command line asks for it. Optional fields
@@ -194,6 +202,13 @@ pub enum AuthError {
     /// Email and SMS codes need a delivery channel this server lacks.
     #[error("{} codes are not configured on this server", channel_name(*.0))]
     ChannelNotConfigured(AuthMethod),
+    /// The password was right and a code went out (or went out moments
+    /// ago): the next bind carries password and code.
+    #[error("code sent by {} to {to}: bind again with your password followed by the code", .channel.display_name())]
+    CodeSent { channel: Channel, to: String },
+    /// The account has no address for its method's codes.
+    #[error("the account has no {} for {} codes: ask an administrator", address_name(*.0), .0.display_name())]
+    NoAddress(Channel),
     #[error(transparent)]
     Core(#[from] CoreError),
 }
@@ -205,6 +220,13 @@ fn second_factor_hint(method: AuthMethod) -> String {
             "a one-time code is required ({}): append it to your password",
             other.display_name()
         ),
+    }
+}
+
+fn address_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "email address",
+        Channel::Sms => "mobile number",
     }
 }
 
@@ -230,6 +252,11 @@ pub struct PasswordVerdict {
     code: Option<String>,
 }
 
+/// A std duration as a span to add to a timestamp.
+fn span(d: std::time::Duration) -> jiff::SignedDuration {
+    jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
+}
+
 /// Hex-free bearer token prefix, so a leaked token is recognisable in a scan.
 const TOKEN_PREFIX: &str = "dgt_";
 
@@ -247,7 +274,49 @@ impl Directory {
             policy,
             hasher,
             default_time_zone,
+            second_factor: SecondFactorSettings::default(),
+            message_queued: None,
         })
+    }
+
+    /// How second factors by message behave, and which channels exist.
+    pub fn set_second_factor(&mut self, settings: SecondFactorSettings) {
+        self.second_factor = settings;
+    }
+
+    /// What to call after a message is queued (the notifier's wake-up).
+    pub fn on_message_queued(&mut self, hook: Arc<dyn Fn() + Send + Sync>) {
+        self.message_queued = Some(hook);
+    }
+
+    pub fn second_factor(&self) -> &SecondFactorSettings {
+        &self.second_factor
+    }
+
+    /// Email and SMS methods can be given only when this server can send
+    /// their codes.
+    fn check_channel_configured(&self, method: AuthMethod) -> CoreResult<()> {
+        match method.channel() {
+            Some(channel) if !self.second_factor.has(channel) => Err(CoreError::InvalidValue {
+                field: "authentication method",
+                reason: format!(
+                    "{} needs {} configured on this server ([{}] in the configuration)",
+                    method.display_name(),
+                    match channel {
+                        Channel::Email => "email (SMTP)",
+                        Channel::Sms => "an SMS gateway",
+                    },
+                    channel.as_str()
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn message_queued(&self) {
+        if let Some(hook) = &self.message_queued {
+            hook();
+        }
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -491,6 +560,7 @@ impl Directory {
             .unwrap_or_else(|| self.default_time_zone.clone());
         validate::time_zone(&time_zone)?;
         check_channel(new.auth_method, email.as_deref(), mobile.as_deref())?;
+        self.check_channel_configured(new.auth_method)?;
         let roles = self.known_roles(new.roles)?;
 
         // Defaults come from the actor, so a scoped manager's sub-user is
@@ -580,6 +650,9 @@ impl Directory {
             .clone()
             .unwrap_or_else(|| target.mobile.clone());
         check_channel(method, email.as_deref(), mobile.as_deref())?;
+        if change.auth_method.is_some_and(|m| m != target.auth_method) {
+            self.check_channel_configured(method)?;
+        }
         update.auth_method = change.auth_method;
         if let Some(r) = change.restricted_to {
             if let Some(node) = r {
@@ -623,9 +696,12 @@ impl Directory {
         if actor.id() != Some(target.id) {
             self.rules().may_manage_account(actor, &target)?;
         }
+        // A new password forgets every recognised computer: whoever knew
+        // the old one may have been recognised with it.
         let update = AccountUpdate {
             password_hash: Some(Some(password.0)),
             reset_pending: Some(false),
+            forget_computers: true,
             ..AccountUpdate::default()
         };
         self.store
@@ -995,12 +1071,25 @@ impl Directory {
         }
     }
 
+    /// Whether the password alone is right (a password change's check of
+    /// the old password: no second factor, no code sent).
+    pub fn password_matches(&self, attempt: &AuthAttempt, password: &str) -> bool {
+        self.verify(attempt, password)
+            && attempt
+                .account
+                .as_ref()
+                .is_some_and(|a| a.status == Status::Active && !a.archived)
+    }
+
     /// Step three (store pool): the verdict. Only after the right password
-    /// does an answer say anything about the account's state.
+    /// does an answer say anything about the account's state. `computer` is
+    /// where the bind comes from, for methods that ask for a code only from
+    /// computers not yet recognised.
     pub fn finish_authentication(
         &self,
         attempt: AuthAttempt,
         verdict: PasswordVerdict,
+        computer: &Computer,
     ) -> Result<Account, AuthError> {
         let Some(account) = attempt.account else {
             return Err(AuthError::InvalidCredentials);
@@ -1011,9 +1100,10 @@ impl Directory {
         if account.reset_pending {
             return Err(AuthError::ResetPending);
         }
-        match account.auth_method {
-            AuthMethod::Password => Ok(account),
-            AuthMethod::TwoFactorApp => {
+        match (account.auth_method, account.auth_method.channel()) {
+            (AuthMethod::Password, _) => Ok(account),
+            (_, Some(channel)) => self.message_factor(account, channel, verdict.code, computer),
+            (_, None) => {
                 let secret = attempt.totp_secret.ok_or(AuthError::NotEnrolled)?;
                 let code = verdict
                     .code
@@ -1032,17 +1122,180 @@ impl Directory {
                     Err(AuthError::InvalidCode)
                 }
             }
-            // Email and SMS codes need a delivery channel (a later issue
-            // builds the outbox, SMTP and SMS gateway).
-            other => Err(AuthError::ChannelNotConfigured(other)),
+        }
+    }
+
+    /// The email or SMS second factor: from a recognised computer (for the
+    /// methods that are not "every time") the password is enough; else a
+    /// bind without a code sends one, and a bind with one spends it.
+    fn message_factor(
+        &self,
+        account: Account,
+        channel: Channel,
+        code: Option<String>,
+        computer: &Computer,
+    ) -> Result<Account, AuthError> {
+        let settings = &self.second_factor;
+        let every_time = account.auth_method.every_time();
+        let computer = computer.key().filter(|_| !every_time);
+        let now = Timestamp::now();
+        let store_error = |e: crate::store::StoreError| AuthError::Core(e.into());
+        if let (None, Some(key)) = (&code, &computer) {
+            if self
+                .store
+                .computer_recognised(account.id, key, now)
+                .map_err(store_error)?
+            {
+                return Ok(account);
+            }
+        }
+        if !settings.has(channel) {
+            return Err(AuthError::ChannelNotConfigured(account.auth_method));
+        }
+        let address = match channel {
+            Channel::Email => account.email.clone(),
+            Channel::Sms => account.mobile.clone(),
+        }
+        .filter(|a| !a.trim().is_empty())
+        .ok_or(AuthError::NoAddress(channel))?;
+        let sent = AuthError::CodeSent {
+            channel,
+            to: second_factor::masked(channel, &address),
+        };
+        let Some(code) = code else {
+            // A bind moments after a code went out is told to use it, not
+            // sent another: a client retrying cannot flood a phone.
+            let pending = self.store.pending_code(account.id).map_err(store_error)?;
+            if let Some(p) = pending {
+                let resend_at = p.created + span(settings.resend_interval);
+                if p.channel == channel && p.expires > now && now < resend_at {
+                    return Err(sent);
+                }
+            }
+            let code = second_factor::new_code();
+            let expires = now + span(settings.code_lifetime);
+            let pending = PendingCode {
+                code_hash: second_factor::code_hash(account.uuid, &code),
+                channel,
+                created: now,
+                expires,
+                tries: 0,
+            };
+            let message = self.code_message(&account, channel, &address, &code, expires);
+            self.store
+                .issue_code(account.id, &pending, &message, now)
+                .map_err(store_error)?;
+            self.message_queued();
+            return Err(sent);
+        };
+        let given = second_factor::code_hash(account.uuid, &code);
+        let pending = self.store.pending_code(account.id).map_err(store_error)?;
+        let matches = pending.is_some_and(|p| {
+            p.channel == channel
+                && p.expires > now
+                && second_factor::same_hash(&p.code_hash, &given)
+        });
+        if matches
+            && self
+                .store
+                .spend_code(account.id, &given, now)
+                .map_err(store_error)?
+        {
+            if let Some(key) = computer {
+                let until = now + span(settings.remember_computer);
+                self.store
+                    .recognise_computer(account.id, &key, now, until)
+                    .map_err(store_error)?;
+            }
+            return Ok(account);
+        }
+        self.store
+            .wrong_code(account.id, settings.code_tries)
+            .map_err(store_error)?;
+        Err(AuthError::InvalidCode)
+    }
+
+    /// The message that carries a code, its expiry shown in the account's
+    /// time zone; the audit copy has the code masked.
+    fn code_message(
+        &self,
+        account: &Account,
+        channel: Channel,
+        address: &str,
+        code: &str,
+        expires: Timestamp,
+    ) -> NewMessage {
+        let zone = jiff::tz::TimeZone::get(&account.time_zone)
+            .or_else(|_| jiff::tz::TimeZone::get(&self.default_time_zone))
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let at = expires.to_zoned(zone);
+        let until = format!(
+            "{} ({})",
+            at.strftime("%H:%M on %-d %B %Y"),
+            account.time_zone
+        );
+        let text = |code: &str| match channel {
+            Channel::Sms => format!("Your dirgate sign-in code is {code}. It expires at {until}."),
+            Channel::Email => format!(
+                "Hello {},\n\nYour sign-in code is {code}.\n\nIt expires at {until}. \
+                 If you did not just try to sign in, tell your administrator: \
+                 someone knows your password.\n",
+                account.display_name()
+            ),
+        };
+        NewMessage {
+            channel,
+            recipient: address.to_owned(),
+            subject: "Your sign-in code".into(),
+            body: text(code),
+            audit_body: text("******"),
+            account: Some(account.id),
         }
     }
 
     /// All three steps in one thread: for the command line and tests.
     pub fn authenticate(&self, user_name: &str, credential: &str) -> Result<Account, AuthError> {
+        self.authenticate_from(user_name, credential, &Computer::Unknown)
+    }
+
+    /// All three steps in one thread, from `computer`.
+    pub fn authenticate_from(
+        &self,
+        user_name: &str,
+        credential: &str,
+        computer: &Computer,
+    ) -> Result<Account, AuthError> {
         let attempt = self.begin_authentication(user_name)?;
         let verdict = self.check_credential(&attempt, credential);
-        self.finish_authentication(attempt, verdict)
+        self.finish_authentication(attempt, verdict, computer)
+    }
+
+    /// The computers an account is recognised from: one's own, or those of
+    /// an account the actor manages.
+    pub fn computers(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+    ) -> CoreResult<Vec<crate::store::RecognisedComputer>> {
+        let target = self.account(actor, id)?;
+        if actor.id() != Some(target.id) {
+            self.rules().may_manage_account(actor, &target)?;
+        }
+        Ok(self.store.computers(target.id, Timestamp::now())?)
+    }
+
+    /// Forgets one recognised computer, or all; how many went.
+    pub fn forget_computers(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        which: Option<Uuid>,
+    ) -> CoreResult<u64> {
+        let target = self.account(actor, id)?;
+        if actor.id() != Some(target.id) {
+            self.rules().may_manage_account(actor, &target)?;
+        }
+        Ok(self.store.forget_computers(target.id, which)?)
     }
 
     /// Sets or removes the authenticator-app secret of an account: one's

@@ -23,3 +23,6 @@ pub use service::Service;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod second_factor_tests;

@@ -128,20 +128,28 @@ fn mask_email(address: &str) -> String {
     }
 }
 
-/// `+44 7700 900123` → `+44 *** *** 123`: the country code and the last
-/// three digits.
+/// `+447700900123` → `+44 *** *** 123`: the country code and the last
+/// three digits. Country codes are prefix-free (ITU-T E.164): 1 and 7 are
+/// one digit, the two-digit ones are listed, the rest have three.
 fn mask_phone(number: &str) -> String {
-    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-    let last: String = digits[digits.len().saturating_sub(3)..].iter().collect();
-    let country = number
-        .trim_start()
-        .strip_prefix('+')
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .filter(|cc| !cc.is_empty() && cc.len() <= 3 && cc.len() < digits.len());
-    match country {
-        Some(cc) => format!("+{cc} *** *** {last}"),
-        None => format!("*** *** {last}"),
+    const TWO_DIGIT: &[&str] = &[
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+    ];
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let last = &digits[digits.len().saturating_sub(3)..];
+    if !number.trim_start().starts_with('+') || digits.len() < 7 {
+        return format!("*** *** {last}");
     }
+    let cc_len = if digits.starts_with('1') || digits.starts_with('7') {
+        1
+    } else if TWO_DIGIT.iter().any(|cc| digits.starts_with(cc)) {
+        2
+    } else {
+        3
+    };
+    format!("+{} *** *** {last}", &digits[..cc_len])
 }
 
 #[cfg(test)]
@@ -151,7 +159,9 @@ mod tests {
     #[test]
     fn addresses_are_masked_but_recognisable() {
         assert_eq!(masked(Channel::Sms, "+44 7700 900123"), "+44 *** *** 123");
-        assert_eq!(masked(Channel::Sms, "+447700900123"), "*** *** 123");
+        assert_eq!(masked(Channel::Sms, "+447700900123"), "+44 *** *** 123");
+        assert_eq!(masked(Channel::Sms, "+14155550123"), "+1 *** *** 123");
+        assert_eq!(masked(Channel::Sms, "+353861234567"), "+353 *** *** 567");
         assert_eq!(masked(Channel::Sms, "07700 900123"), "*** *** 123");
         assert_eq!(
             masked(Channel::Email, "jane.doe@example.com"),

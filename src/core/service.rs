@@ -12,6 +12,7 @@ use crate::core::directory::{AuthError, Directory};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::Account;
 use crate::core::password::PreparedPassword;
+use crate::core::second_factor::Computer;
 
 /// At most `size` closures running at once on tokio's blocking threads; the
 /// rest wait their turn without holding a thread.
@@ -97,12 +98,14 @@ impl Service {
             .await?
     }
 
-    /// An authentication (password, or password and code), each step on
-    /// its own pool: lookups on the store pool, argon2 on the password pool.
+    /// An authentication (password, or password and code) from `computer`,
+    /// each step on its own pool: lookups on the store pool, argon2 on the
+    /// password pool.
     pub async fn authenticate(
         &self,
         user_name: String,
         credential: String,
+        computer: Computer,
     ) -> Result<Account, AuthError> {
         let attempt = self
             .run(move |d| d.begin_authentication(&user_name))
@@ -117,7 +120,19 @@ impl Service {
             .await?;
         let directory = self.directory.clone();
         self.store_pool
-            .run(move || directory.finish_authentication(attempt, verdict))
+            .run(move || directory.finish_authentication(attempt, verdict, &computer))
             .await?
+    }
+
+    /// Whether `password` alone is the account's password (the old password
+    /// of a password change): no second factor is asked, no code sent.
+    pub async fn password_matches(&self, user_name: String, password: String) -> CoreResult<bool> {
+        let attempt = self
+            .run(move |d| d.begin_authentication(&user_name))
+            .await?;
+        let directory = self.directory.clone();
+        self.password_pool
+            .run(move || directory.password_matches(&attempt, &password))
+            .await
     }
 }

@@ -40,6 +40,7 @@ pub async fn serve(
                 debug!(%peer, "ldaps handshake failed or timed out");
                 return;
             };
+            session.set_client_certificate(crate::tls::client_certificate_hash(tls.get_ref().1));
             run(framed(tls, &face), &mut session, &mut shutdown, idle).await;
         }
         Transport::Plain => {
@@ -54,6 +55,7 @@ pub async fn serve(
                 return;
             };
             session.set_secure();
+            session.set_client_certificate(crate::tls::client_certificate_hash(tls.get_ref().1));
             run(framed(tls, &face), &mut session, &mut shutdown, idle).await;
         }
     }

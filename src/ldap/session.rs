@@ -17,6 +17,7 @@ use super::dn::Target;
 use super::entry::{self, Selection};
 use super::search::Paged;
 use super::LdapFace;
+use crate::core::second_factor::Computer;
 use crate::core::{Actor, AuthError, CoreError};
 
 /// RFC 4511 section 4.14: StartTLS.
@@ -100,6 +101,8 @@ pub struct Session {
     pub(super) bound: Option<Actor>,
     bound_dn: String,
     pub(super) paged: Paged,
+    /// SHA-256 of the TLS client certificate, when one was presented.
+    client_certificate: Option<[u8; 32]>,
 }
 
 impl Session {
@@ -111,11 +114,27 @@ impl Session {
             bound: None,
             bound_dn: String::new(),
             paged: Paged::new(),
+            client_certificate: None,
         }
     }
 
     pub fn peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// The computer a bind comes from: its TLS client certificate when it
+    /// presented one, else its address.
+    fn computer(&self) -> Computer {
+        match self.client_certificate {
+            Some(hash) => Computer::Certificate(hash),
+            None => Computer::Address(self.peer.ip()),
+        }
+    }
+
+    /// Records the SHA-256 of the client certificate the TLS handshake
+    /// received (LDAPS or StartTLS).
+    pub fn set_client_certificate(&mut self, hash: Option<[u8; 32]>) {
+        self.client_certificate = hash;
     }
 
     pub fn set_secure(&mut self) {
@@ -248,7 +267,7 @@ impl Session {
         match self
             .face
             .service
-            .authenticate(user_name.clone(), password)
+            .authenticate(user_name.clone(), password, self.computer())
             .await
         {
             Ok(account) => {
@@ -467,17 +486,19 @@ impl Session {
                 .ok_or_else(|| LdapError::new(LdapResultCode::NoSuchObject, "no such entry"))?,
         };
         if let Some(old) = request.old_password {
-            // Checked as a bind would be, so the old password must be right.
-            // SecondFactorRequired also proves the password: it follows a
-            // right one only.
-            match self.face.service.authenticate(target.clone(), old).await {
-                Ok(_) | Err(AuthError::SecondFactorRequired(_)) => {}
-                Err(_) => {
-                    return Err(LdapError::new(
-                        LdapResultCode::InvalidCredentials,
-                        "the old password is wrong",
-                    ))
-                }
+            // The old password alone: a change asks no second factor of
+            // an already bound client, and must not send a code.
+            let right = self
+                .face
+                .service
+                .password_matches(target.clone(), old)
+                .await
+                .map_err(LdapError::from_core)?;
+            if !right {
+                return Err(LdapError::new(
+                    LdapResultCode::InvalidCredentials,
+                    "the old password is wrong",
+                ));
             }
         }
         let (new_password, generated) = match request.new_password {

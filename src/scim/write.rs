@@ -202,7 +202,10 @@ pub async fn patch_user(
         .await?;
     let mut doc = before.clone();
     apply(&mut doc, &ops).map_err(patch_error)?;
-    let input = parse_user(&doc)?;
+    let mut input = parse_user(&doc)?;
+    // The PATCH engine already turned a changed displayName into names; a
+    // displayName left over after `name` was removed must not put it back.
+    input.display_name = None;
     // A PUT that leaves out the manager keeps it (RFC 7644 section 3.5.1
     // lets a server read an omitted attribute as not asserted); a PATCH
     // that removes it means it.
