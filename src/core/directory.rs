@@ -31,10 +31,10 @@ pub const BOOTSTRAP_ADMIN: &str = "admin";
 
 /// The directory core: the one owner of every account rule.
 pub struct Directory {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     policy: PasswordPolicy,
     hasher: PasswordHasher,
-    default_time_zone: String,
+    pub(super) default_time_zone: String,
     second_factor: SecondFactorSettings,
     /// Called after a message is queued, so the notifier sends it now
     /// rather than at its next poll.
@@ -253,7 +253,7 @@ pub struct PasswordVerdict {
 }
 
 /// A std duration as a span to add to a timestamp.
-fn span(d: std::time::Duration) -> jiff::SignedDuration {
+pub(super) fn span(d: std::time::Duration) -> jiff::SignedDuration {
     jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX)
 }
 
@@ -313,7 +313,7 @@ impl Directory {
         }
     }
 
-    fn message_queued(&self) {
+    pub(super) fn message_queued(&self) {
         if let Some(hook) = &self.message_queued {
             hook();
         }

@@ -9,6 +9,7 @@ pub mod model;
 pub mod password;
 pub mod query;
 pub mod random;
+pub mod reset;
 pub mod second_factor;
 pub mod service;
 pub mod totp;

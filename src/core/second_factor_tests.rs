@@ -237,3 +237,71 @@ fn messages_leave_the_queue_without_their_secret() {
     assert!(kept.audit_body.contains("******"));
     assert!(store.due_messages(now, 10).unwrap().is_empty());
 }
+
+#[test]
+fn a_reset_link_locks_the_account_until_it_is_spent_once() {
+    let (d, wakes, _tmp) = directory(both_channels());
+    person(&d, "fay", AuthMethod::TwoFactorSms);
+    let office = at("192.0.2.30");
+    d.authenticate_from("fay", PW, &office).unwrap_err();
+    let code = last_code(&d);
+    d.authenticate_from("fay", &format!("{PW}{code}"), &office)
+        .unwrap();
+
+    // Unknown names and addresses answer the same and send nothing.
+    let sent = d.store().recent_messages(100).unwrap().len();
+    d.request_password_reset("nobody", "https://dir.example:8443")
+        .unwrap();
+    d.request_password_reset("nobody@example.com", "https://dir.example:8443")
+        .unwrap();
+    assert_eq!(d.store().recent_messages(100).unwrap().len(), sent);
+
+    // By email address; the link goes to that address.
+    d.request_password_reset("FAY@example.com", "https://dir.example:8443/")
+        .unwrap();
+    assert_eq!(wakes.load(Ordering::SeqCst), 2);
+    let m = &d.store().recent_messages(1).unwrap()[0];
+    assert_eq!(
+        (m.channel, m.recipient.as_str()),
+        (Channel::Email, "fay@example.com")
+    );
+    let body = m.body.clone().unwrap();
+    let token = body
+        .split("https://dir.example:8443/reset?token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a link")
+        .to_owned();
+    assert_eq!(token.len(), 43, "256 bits, base64url");
+    assert!(!m.audit_body.contains(&token));
+    assert!(m.audit_body.contains("(Europe/London)"));
+
+    // From now on the account cannot bind, even from its recognised computer.
+    assert!(matches!(
+        d.authenticate_from("fay", PW, &office),
+        Err(AuthError::ResetPending)
+    ));
+    assert!(d.reset_link_works(&token).unwrap());
+    assert!(!d.reset_link_works("not-a-token").unwrap());
+    let pw = d.prepare_password("Fresh8Start").unwrap();
+    d.reset_password(&token, pw).unwrap();
+    assert!(!d.reset_link_works(&token).unwrap());
+    let again = d.prepare_password("Other9Start").unwrap();
+    assert!(matches!(
+        d.reset_password(&token, again),
+        Err(CoreError::InvalidValue { .. })
+    ));
+    // The new password works; the computer is forgotten, so a code is asked.
+    assert!(matches!(
+        d.authenticate_from("fay", "Fresh8Start", &office),
+        Err(AuthError::CodeSent { .. })
+    ));
+
+    // Three links an hour; a fourth request sends nothing.
+    for _ in 0..3 {
+        d.request_password_reset("fay", "https://x").unwrap();
+    }
+    let sent = d.store().recent_messages(100).unwrap().len();
+    d.request_password_reset("fay", "https://x").unwrap();
+    assert_eq!(d.store().recent_messages(100).unwrap().len(), sent);
+}
