@@ -24,7 +24,38 @@ const GRACE: Duration = Duration::from_secs(10);
 /// Tells every listener and connection that the daemon is stopping.
 pub type Shutdown = watch::Receiver<bool>;
 
+/// An exclusive lock on `DATA/dirgate.lock`, held while a daemon serves
+/// that folder (and while a restore replaces its store). The operating
+/// system drops it when the process ends, however it ends.
+pub struct DataLock {
+    _file: std::fs::File,
+}
+
+impl DataLock {
+    pub fn take(data: &Path) -> Result<DataLock, String> {
+        std::fs::create_dir_all(data)
+            .map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+        let path = data.join("dirgate.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(DataLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(format!("{} is in use by a running dirgate", data.display()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(format!("cannot lock {}: {e}", path.display()))
+            }
+        }
+    }
+}
+
 pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
+    let _lock = DataLock::take(data).map_err(CliError::Usage)?;
     let config = Arc::new(config);
     // Opening (checks, migrations), the first admin (argon2) and the
     // certificate (file writes) all block: one trip to a blocking thread.

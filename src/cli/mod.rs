@@ -2,6 +2,7 @@
 //! `serve` open the same store the daemon uses (SQLite WAL allows both at
 //! once) and act as the operator.
 
+mod backup;
 mod computers;
 mod group;
 mod token;
@@ -80,6 +81,11 @@ pub enum Command {
     /// Computers a user is recognised from after a two-factor bind.
     #[command(subcommand)]
     Computers(ComputersCommand),
+    /// Write a consistent copy of the store to FILE (a new file), while the
+    /// daemon serves.
+    Backup { file: PathBuf },
+    /// Replace the store with the backup FILE; the daemon must be stopped.
+    Restore { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -272,5 +278,7 @@ pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(),
         Command::User(cmd) => user::run(global, config, cmd),
         Command::Group(cmd) => group::run(global, config, cmd),
         Command::Computers(cmd) => computers::run(global, config, cmd),
+        Command::Backup { file } => backup::backup(global, &file),
+        Command::Restore { file } => backup::restore(global, &file),
     }
 }

@@ -20,7 +20,7 @@ use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 
 pub use factors::{Factors, PendingCode, RecognisedComputer, ResetToken};
 pub use outbox::{MessageState, NewMessage, Outbox, QueuedMessage};
-pub use sqlite::SqliteStore;
+pub use sqlite::{backup, restore, SqliteStore};
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]

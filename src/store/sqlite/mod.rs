@@ -11,6 +11,8 @@
 //!   memberships shown beside a page of search results;
 //! - this file: [`SqliteStore::open`] and the [`Store`] calls.
 
+mod backup;
+pub use backup::{backup, restore};
 mod convert;
 mod factors;
 mod migrations;
