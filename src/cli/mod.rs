@@ -62,7 +62,10 @@ pub enum Command {
     /// max_search_entries; [http] https_listen, http_listen, max_body_bytes,
     /// idle_timeout_secs; [tls] cert_file, key_file; [password] min_length,
     /// argon2_memory_kib, argon2_iterations, argon2_parallelism; [store]
-    /// readers; [workers] password_threads; [log] format, level. A listener
+    /// readers; [workers] password_threads; [log] format, level; [email]
+    /// host, port, security, username, password, from, timeout_secs; [sms]
+    /// url, body_template, auth_header, timeout_secs; [outbox] max_attempts,
+    /// retry_base_secs, poll_secs. A listener
     /// set to "off" is not started. See dirgate.example.toml for each key.
     Serve,
     /// Bearer tokens for the SCIM endpoint.
