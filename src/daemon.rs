@@ -16,6 +16,8 @@ use crate::cli::{open_directory, CliError};
 use crate::config::Config;
 use crate::core::directory::BOOTSTRAP_ADMIN;
 use crate::core::Service;
+use crate::notify::Notifier;
+use crate::store::Outbox;
 use crate::{http, ldap, tls};
 
 /// How long open connections get to finish after a stop signal.
@@ -62,6 +64,20 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
 
     let (stop, shutdown) = watch::channel(false);
     let mut tasks = JoinSet::new();
+
+    // The notifier delivers what the core queued in the outbox; the core's
+    // callers poke it through `Service::wake_notifier`. It stops with the
+    // listeners, finishing (within its time limit) a send in progress.
+    let outbox: Arc<dyn Outbox> = service.directory().shared_store();
+    let notifier = Notifier::from_config(outbox, &config, service.notifier_wake().clone())
+        .map_err(|e| CliError::Usage(format!("cannot start the notifier: {e}")))?;
+    if !config.email_configured() {
+        info!("email is not configured ([email] host): email codes and links cannot be sent");
+    }
+    if !config.sms_configured() {
+        info!("SMS is not configured ([sms] url): SMS codes cannot be sent");
+    }
+    tasks.spawn(notifier.run(shutdown.clone()));
 
     let ldap_face = Arc::new(
         ldap::LdapFace::new(

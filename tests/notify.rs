@@ -408,3 +408,55 @@ async fn messages_queued_while_no_worker_ran_are_delivered_when_one_starts() {
         .expect("the notifier stops")
         .expect("the notifier task did not panic");
 }
+
+#[test]
+fn the_daemon_runs_the_notifier_and_the_cli_lists_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start();
+    let data = dir.path().join("data");
+    let cfg = common::write_config(
+        dir.path(),
+        &format!("{}[outbox]\npoll_secs = 1\n", sink.config()),
+    );
+    let mut daemon = common::Daemon::start_in(&data, &cfg);
+    // Queued beside the running daemon, as the core does, with no wake: the
+    // poll finds it.
+    let store = SqliteStore::open(&data.join("dirgate.db"), 1).expect("open beside the daemon");
+    let id = store
+        .enqueue(
+            &message(Channel::Email, "ops@example.com", "Code 8675309"),
+            Timestamp::now(),
+        )
+        .unwrap();
+    let mails = sink.wait_for(1, Duration::from_secs(30));
+    assert_eq!(mails[0].to, vec!["ops@example.com".to_string()]);
+    assert!(mails[0].body().contains("Code 8675309"));
+
+    // The row is marked delivered right after the send.
+    let start = std::time::Instant::now();
+    while row(&store, id).state != MessageState::Delivered {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            row(&store, id)
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+
+    let out = daemon.command(&["outbox", "--limit", "5"], None);
+    assert!(out.status.success(), "{out:?}");
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("ops@example.com"), "{listing}");
+    assert!(listing.contains("delivered"), "{listing}");
+    assert!(listing.contains("Code *******"), "{listing}");
+    assert!(!listing.contains("8675309"), "{listing}");
+
+    assert!(daemon.stop().success());
+    let log = daemon.log();
+    assert!(log.contains("notifier started"), "{log}");
+    assert!(log.contains("message delivered"), "{log}");
+    assert!(log.contains("notifier stopped"), "{log}");
+    // Neither the code nor the full address is logged.
+    assert!(!log.contains("8675309"), "{log}");
+    assert!(!log.contains("ops@example.com"), "{log}");
+}

@@ -3,6 +3,7 @@
 //! once) and act as the operator.
 
 mod group;
+mod outbox;
 mod token;
 mod user;
 
@@ -77,6 +78,14 @@ pub enum Command {
     /// Business entities and groups.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// The newest messages of the outbox (codes and links sent by email or
+    /// SMS): state, attempts, last error and the text with its secret
+    /// masked; never the secret itself.
+    Outbox {
+        /// How many messages to show, newest first.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,5 +250,6 @@ pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(),
         Command::Token(cmd) => token::run(global, config, cmd),
         Command::User(cmd) => user::run(global, config, cmd),
         Command::Group(cmd) => group::run(global, config, cmd),
+        Command::Outbox { limit } => outbox::run(global, config, limit),
     }
 }

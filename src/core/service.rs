@@ -12,6 +12,7 @@ use crate::core::directory::{AuthError, Directory};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::Account;
 use crate::core::password::PreparedPassword;
+use crate::notify::Wake;
 
 /// At most `size` closures running at once on tokio's blocking threads; the
 /// rest wait their turn without holding a thread.
@@ -53,6 +54,9 @@ pub struct Service {
     directory: Arc<Directory>,
     store_pool: BlockingPool,
     password_pool: BlockingPool,
+    /// Pokes the notifier after a core call queued a message (a code, a
+    /// reset link), so it is sent now rather than at the next poll.
+    notifier: Wake,
 }
 
 impl Service {
@@ -61,7 +65,20 @@ impl Service {
             directory: Arc::new(directory),
             store_pool: BlockingPool::new(store_threads),
             password_pool: BlockingPool::new(password_threads),
+            notifier: Wake::new(),
         }
+    }
+
+    /// The handle the notifier listens on; the daemon gives it to the
+    /// `Notifier` it starts.
+    pub fn notifier_wake(&self) -> &Wake {
+        &self.notifier
+    }
+
+    /// Tells the notifier that a message was just committed to the outbox.
+    /// Harmless when no notifier runs.
+    pub fn wake_notifier(&self) {
+        self.notifier.wake();
     }
 
     pub fn directory(&self) -> &Arc<Directory> {
