@@ -38,6 +38,12 @@ pub struct Config {
     pub log: LogConfig,
     /// `[second_factor]`: email and SMS codes, recognised computers.
     pub second_factor: SecondFactorConfig,
+    /// `[email]`: the SMTP server that sends email codes and links.
+    pub email: EmailConfig,
+    /// `[sms]`: the HTTP gateway that sends SMS codes.
+    pub sms: SmsConfig,
+    /// `[outbox]`: how queued messages are retried.
+    pub outbox: OutboxConfig,
 }
 
 /// `[directory]`
@@ -311,6 +317,191 @@ impl LogLevel {
     }
 }
 
+/// A secret from the configuration file (a password, an Authorization
+/// header). Its `Debug` form never shows it, so it cannot reach a log through
+/// a `{:?}` of the configuration.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// `[email]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// The SMTP server's host name. Unset means email is not configured:
+    /// messages for email then fail with an error saying so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The SMTP server's port.
+    pub port: u16,
+    /// "starttls" (plain connection upgraded to TLS, required), "tls" (TLS
+    /// from the first byte, usually port 465) or "none" (no encryption: only
+    /// for a relay on the same machine).
+    pub security: SmtpSecurity,
+    /// The SMTP user name; set both `username` and `password`, or neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The SMTP password (never logged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    /// The sender, as a mailbox: `name <address>` or a bare address.
+    pub from: String,
+    /// Seconds one delivery (connect, send, quit) may take.
+    pub timeout_secs: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            host: None,
+            port: 587,
+            security: SmtpSecurity::StartTls,
+            username: None,
+            password: None,
+            from: "dirgate <dirgate@localhost>".to_string(),
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl EmailConfig {
+    /// `timeout_secs` as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+}
+
+/// `[email] security`: how the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum SmtpSecurity {
+    /// Plain connection, then STARTTLS; refuses a server without it.
+    #[serde(rename = "starttls")]
+    StartTls,
+    /// TLS from the first byte (SMTPS).
+    #[serde(rename = "tls")]
+    Tls,
+    /// No encryption.
+    #[serde(rename = "none")]
+    None,
+}
+
+/// `[sms]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// The gateway's URL (http:// or https://); each SMS is one POST to it.
+    /// Unset means SMS is not configured: messages for SMS then fail with an
+    /// error saying so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The JSON body of the POST. `{to}` and `{text}` are replaced by the
+    /// recipient and the text, escaped for a JSON string (so put them inside
+    /// quotes); the result must be valid JSON.
+    pub body_template: String,
+    /// The value of the Authorization header, such as "Bearer TOKEN" or
+    /// "Basic BASE64" (never logged). Unset sends none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_header: Option<Secret>,
+    /// Seconds one delivery (connect, request, answer) may take.
+    pub timeout_secs: u64,
+}
+
+/// The default `[sms] body_template`.
+pub const DEFAULT_SMS_TEMPLATE: &str = r#"{"to": "{to}", "text": "{text}"}"#;
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            url: None,
+            body_template: DEFAULT_SMS_TEMPLATE.to_string(),
+            auth_header: None,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl SmsConfig {
+    /// `timeout_secs` as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+
+    /// The body for one message: `body_template` with `{to}` and `{text}`
+    /// replaced, in one pass (so a recipient or text that itself contains
+    /// `{text}` is not replaced again), by JSON-escaped strings without
+    /// their quotes.
+    pub fn render(&self, to: &str, text: &str) -> String {
+        render_template(&self.body_template, to, text)
+    }
+}
+
+fn json_escaped(value: &str) -> String {
+    let quoted = serde_json::Value::String(value.to_string()).to_string();
+    quoted[1..quoted.len() - 1].to_string()
+}
+
+fn render_template(template: &str, to: &str, text: &str) -> String {
+    let mut out = String::with_capacity(template.len() + to.len() + text.len());
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(after) = tail.strip_prefix("{to}") {
+            out.push_str(&json_escaped(to));
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("{text}") {
+            out.push_str(&json_escaped(text));
+            rest = after;
+        } else {
+            out.push('{');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `[outbox]`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Attempts at one message before it is given up (1 to 100).
+    pub max_attempts: u32,
+    /// Seconds before the first retry; the wait doubles with every failed
+    /// attempt, up to an hour (1 to 3600).
+    pub retry_base_secs: u64,
+    /// Seconds between looks at the queue when nothing wakes the notifier
+    /// (1 to 3600).
+    pub poll_secs: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            max_attempts: 8,
+            retry_base_secs: 5,
+            poll_secs: 5,
+        }
+    }
+}
+
 /// A listening address that may be switched off: written in the file as an
 /// IP address and port (`"127.0.0.1:3389"`, `"[::]:3389"`) or `"off"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -485,6 +676,16 @@ impl Config {
         })
     }
 
+    /// Whether email can be sent: `[email] host` is set.
+    pub fn email_configured(&self) -> bool {
+        self.email.host.is_some()
+    }
+
+    /// Whether SMS can be sent: `[sms] url` is set.
+    pub fn sms_configured(&self) -> bool {
+        self.sms.url.is_some()
+    }
+
     /// The checks of `validate`; on failure gives the dotted key and what is
     /// wrong with it.
     fn check(&self) -> Result<(), (&'static str, String)> {
@@ -584,7 +785,105 @@ impl Config {
             0,
             1024,
         )?;
+
+        self.email.check()?;
+        self.sms.check()?;
+        let o = &self.outbox;
+        in_range("outbox.max_attempts", o.max_attempts.into(), 1, 100)?;
+        in_range("outbox.retry_base_secs", o.retry_base_secs, 1, 3600)?;
+        in_range("outbox.poll_secs", o.poll_secs, 1, 3600)?;
         Ok(())
+    }
+}
+
+impl EmailConfig {
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(host) = &self.host {
+            if host.trim().is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/') {
+                return Err((
+                    "email.host",
+                    format!("{host:?} is not a host name (leave the key out to send no email)"),
+                ));
+            }
+        }
+        nonzero("email.port", self.port.into())?;
+        nonzero("email.timeout_secs", self.timeout_secs)?;
+        match (&self.username, &self.password) {
+            (Some(_), None) => {
+                return Err((
+                    "email.password",
+                    "missing: email.username is set, so email.password must be set too".to_string(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err((
+                    "email.username",
+                    "missing: email.password is set, so email.username must be set too".to_string(),
+                ))
+            }
+            _ => {}
+        }
+        if let Err(e) = self.from.parse::<lettre::message::Mailbox>() {
+            return Err((
+                "email.from",
+                format!(
+                    "{:?} is not a mailbox such as \"dirgate <dirgate@example.com>\" ({e})",
+                    self.from
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl SmsConfig {
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(url) = &self.url {
+            check_http_url(url).map_err(|why| ("sms.url", format!("{url:?} {why}")))?;
+        }
+        for placeholder in ["{to}", "{text}"] {
+            if !self.body_template.contains(placeholder) {
+                return Err((
+                    "sms.body_template",
+                    format!("has no {placeholder}: the gateway would not get it"),
+                ));
+            }
+        }
+        // Values with every character that needs escaping.
+        let sample = self.render("+44 \"7700\" 900\\123", "code:\n\t\"1234\" {text} é");
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(&sample) {
+            return Err((
+                "sms.body_template",
+                format!(
+                    "is not valid JSON once {{to}} and {{text}} are filled in ({e}); \
+                     put them inside quotes, as in {DEFAULT_SMS_TEMPLATE}"
+                ),
+            ));
+        }
+        if let Some(header) = &self.auth_header {
+            if hyper::header::HeaderValue::from_str(header.expose()).is_err() {
+                return Err((
+                    "sms.auth_header",
+                    "is not a valid header value (no line breaks or control characters)"
+                        .to_string(),
+                ));
+            }
+        }
+        nonzero("sms.timeout_secs", self.timeout_secs)?;
+        Ok(())
+    }
+}
+
+/// Accepts an absolute http:// or https:// URL with a host.
+fn check_http_url(url: &str) -> Result<(), String> {
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("is not a URL ({e})"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => return Err("must start with http:// or https://".to_string()),
+    }
+    match uri.host() {
+        Some(host) if !host.is_empty() => Ok(()),
+        _ => Err("has no host".to_string()),
     }
 }
 
@@ -845,6 +1144,15 @@ mod tests {
         let example = include_str!("../dirgate.example.toml");
         assert!(example.contains("cert_file = "));
         assert!(example.contains("key_file = "));
+        for key in [
+            "host = ",
+            "username = ",
+            "password = ",
+            "url = ",
+            "auth_header = ",
+        ] {
+            assert!(example.contains(key), "{key}");
+        }
     }
 
     #[test]
@@ -1089,5 +1397,136 @@ mod tests {
             password_threads: 3,
         };
         assert_eq!(w.password_threads(), 3);
+    }
+
+    #[test]
+    fn notifier_defaults() {
+        let c = Config::default();
+        assert!(!c.email_configured());
+        assert!(!c.sms_configured());
+        assert_eq!(c.email.port, 587);
+        assert_eq!(c.email.security, SmtpSecurity::StartTls);
+        assert_eq!(c.email.from, "dirgate <dirgate@localhost>");
+        assert_eq!(c.sms.body_template, DEFAULT_SMS_TEMPLATE);
+        assert_eq!(c.outbox.max_attempts, 8);
+        assert_eq!(c.outbox.retry_base_secs, 5);
+        assert_eq!(c.outbox.poll_secs, 5);
+    }
+
+    #[test]
+    fn email_and_sms_configured() {
+        let c = parse(
+            "[email]\nhost = \"smtp.example.com\"\nsecurity = \"tls\"\nport = 465\n\
+             username = \"u\"\npassword = \"p\"\nfrom = \"x@example.com\"\n\
+             [sms]\nurl = \"https://sms.example.com/send\"\nauth_header = \"Bearer t\"\n",
+        )
+        .expect("parses");
+        assert!(c.email_configured());
+        assert!(c.sms_configured());
+        assert_eq!(c.email.security, SmtpSecurity::Tls);
+        assert_eq!(c.email.password.as_ref().map(Secret::expose), Some("p"));
+        assert_eq!(
+            c.sms.auth_header.as_ref().map(Secret::expose),
+            Some("Bearer t")
+        );
+    }
+
+    #[test]
+    fn secrets_are_not_in_debug() {
+        let c = parse(
+            "[email]\nhost = \"h\"\nusername = \"u\"\npassword = \"hunter2-smtp\"\n\
+             [sms]\nurl = \"http://127.0.0.1:1/\"\nauth_header = \"Bearer tok-secret\"\n",
+        )
+        .expect("parses");
+        let debug = format!("{c:?} {:#?}", c);
+        assert!(!debug.contains("hunter2-smtp"), "{debug}");
+        assert!(!debug.contains("tok-secret"), "{debug}");
+        assert!(debug.contains("Secret(***)"), "{debug}");
+    }
+
+    #[test]
+    fn bad_security_is_named() {
+        let e = err("[email]\nsecurity = \"ssl\"\n");
+        assert_eq!(e.key(), Some("email.security"));
+        assert!(e.to_string().contains("email.security"), "{e}");
+    }
+
+    #[test]
+    fn email_credentials_both_or_neither() {
+        let e = err("[email]\nhost = \"h\"\nusername = \"u\"\n");
+        assert_eq!(e.key(), Some("email.password"));
+        assert!(e.to_string().contains("email.username is set"), "{e}");
+        let e = err("[email]\nhost = \"h\"\npassword = \"p\"\n");
+        assert_eq!(e.key(), Some("email.username"));
+        let e = err("[email]\nhost = \"\"\n");
+        assert_eq!(e.key(), Some("email.host"));
+    }
+
+    #[test]
+    fn bad_from_is_named() {
+        let e = err("[email]\nfrom = \"not a mailbox\"\n");
+        assert_eq!(e.key(), Some("email.from"));
+        assert!(e.to_string().contains("is not a mailbox"), "{e}");
+        parse("[email]\nfrom = \"x@example.com\"\n").expect("bare address");
+    }
+
+    #[test]
+    fn bad_sms_url_is_named() {
+        for bad in ["ftp://x/", "sms.example.com/send", "http://", "not a url"] {
+            let e = err(&format!("[sms]\nurl = \"{bad}\"\n"));
+            assert_eq!(e.key(), Some("sms.url"), "{bad}: {e}");
+        }
+        parse("[sms]\nurl = \"http://127.0.0.1:8080/send?x=1\"\n").expect("http");
+    }
+
+    #[test]
+    fn bad_template_is_named() {
+        // Unquoted placeholders make invalid JSON once filled in.
+        let e = err("[sms]\nbody_template = '{\"to\": {to}, \"text\": \"{text}\"}'\n");
+        assert_eq!(e.key(), Some("sms.body_template"));
+        let msg = e.to_string();
+        assert!(msg.contains("not valid JSON"), "{msg}");
+        assert!(msg.starts_with("test.toml, line 2"), "{msg}");
+        let e = err("[sms]\nbody_template = '{\"to\": \"{to}\"}'\n");
+        assert_eq!(e.key(), Some("sms.body_template"));
+        assert!(e.to_string().contains("{text}"), "{e}");
+        let e = err("[sms]\nauth_header = \"Bearer x\\ny\"\n");
+        assert_eq!(e.key(), Some("sms.auth_header"));
+    }
+
+    #[test]
+    fn template_renders_escaped_json_in_one_pass() {
+        let sms = SmsConfig {
+            body_template: r#"{"msisdn": "{to}", "message": {"body": "{text}"}, "n": 1}"#
+                .to_string(),
+            ..SmsConfig::default()
+        };
+        let out = sms.render("{text}", "say \"hi\"\nline {to}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(v["msisdn"], "{text}");
+        assert_eq!(v["message"]["body"], "say \"hi\"\nline {to}");
+        assert_eq!(v["n"], 1);
+    }
+
+    #[test]
+    fn outbox_ranges() {
+        for (key, value) in [
+            ("max_attempts", 0),
+            ("max_attempts", 101),
+            ("retry_base_secs", 0),
+            ("retry_base_secs", 3601),
+            ("poll_secs", 0),
+        ] {
+            let e = err(&format!("[outbox]\n{key} = {value}\n"));
+            assert_eq!(e.key(), Some(format!("outbox.{key}").as_str()), "{e}");
+        }
+        for (table, key) in [
+            ("email", "timeout_secs"),
+            ("sms", "timeout_secs"),
+            ("email", "port"),
+        ] {
+            let e = err(&format!("[{table}]\n{key} = 0\n"));
+            assert_eq!(e.key(), Some(format!("{table}.{key}").as_str()), "{e}");
+        }
     }
 }

@@ -16,6 +16,8 @@ use crate::cli::{open_directory, CliError};
 use crate::config::Config;
 use crate::core::directory::BOOTSTRAP_ADMIN;
 use crate::core::Service;
+use crate::notify::{Notifier, Wake};
+use crate::store::Outbox;
 use crate::{http, ldap, tls};
 
 /// How long open connections get to finish after a stop signal.
@@ -88,11 +90,30 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
     } else {
         info!(cert = %material.cert_path.display(), sha256 = %fingerprint, "using TLS certificate");
     }
+    // The notifier delivers what the core queues in the outbox; the core
+    // wakes it after each message so codes go out at once, not at the next
+    // poll. It stops with the listeners, finishing (within its time limit)
+    // a send in progress.
+    let wake = Wake::new();
+    let mut directory = directory;
+    let waker = wake.clone();
+    directory.on_message_queued(Arc::new(move || waker.wake()));
+    let outbox: Arc<dyn Outbox> = directory.shared_store();
     let store_threads = config.store.readers + 1;
     let service = Service::new(directory, store_threads, config.workers.password_threads());
 
     let (stop, shutdown) = watch::channel(false);
     let mut tasks = JoinSet::new();
+
+    let notifier = Notifier::from_config(outbox, &config, wake)
+        .map_err(|e| CliError::Usage(format!("cannot start the notifier: {e}")))?;
+    if !config.email_configured() {
+        info!("email is not configured ([email] host): email codes and links cannot be sent");
+    }
+    if !config.sms_configured() {
+        info!("SMS is not configured ([sms] url): SMS codes cannot be sent");
+    }
+    tasks.spawn(notifier.run(shutdown.clone()));
 
     let ldap_face = Arc::new(
         ldap::LdapFace::new(

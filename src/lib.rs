@@ -11,6 +11,7 @@ pub mod core;
 pub mod daemon;
 pub mod http;
 pub mod ldap;
+pub mod notify;
 pub mod scim;
 pub mod store;
 pub mod tls;

@@ -5,6 +5,7 @@
 mod backup;
 mod computers;
 mod group;
+mod outbox;
 mod token;
 mod user;
 
@@ -66,7 +67,10 @@ pub enum Command {
     /// max_search_entries; [http] https_listen, http_listen, max_body_bytes,
     /// idle_timeout_secs; [tls] cert_file, key_file; [password] min_length,
     /// argon2_memory_kib, argon2_iterations, argon2_parallelism; [store]
-    /// readers; [workers] password_threads; [log] format, level. A listener
+    /// readers; [workers] password_threads; [log] format, level; [email]
+    /// host, port, security, username, password, from, timeout_secs; [sms]
+    /// url, body_template, auth_header, timeout_secs; [outbox] max_attempts,
+    /// retry_base_secs, poll_secs. A listener
     /// set to "off" is not started. See dirgate.example.toml for each key.
     Serve,
     /// Bearer tokens for the SCIM endpoint.
@@ -86,6 +90,14 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the store with the backup FILE; the daemon must be stopped.
     Restore { file: PathBuf },
+    /// The newest messages of the outbox (codes and links sent by email or
+    /// SMS): state, attempts, last error and the text with its secret
+    /// masked; never the secret itself.
+    Outbox {
+        /// How many messages to show, newest first.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,9 +277,8 @@ pub fn second_factor_settings(config: &Config) -> SecondFactorSettings {
         code_tries: f.code_tries,
         resend_interval: Duration::from_secs(f.resend_interval_secs),
         remember_computer: Duration::from_secs(f.remember_computer_days * 86_400),
-        // Set from [email] and [sms] once the notifier lands.
-        email: false,
-        sms: false,
+        email: config.email_configured(),
+        sms: config.sms_configured(),
     }
 }
 
@@ -280,5 +291,6 @@ pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(),
         Command::Computers(cmd) => computers::run(global, config, cmd),
         Command::Backup { file } => backup::backup(global, &file),
         Command::Restore { file } => backup::restore(global, &file),
+        Command::Outbox { limit } => outbox::run(global, config, limit),
     }
 }

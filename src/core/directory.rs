@@ -323,6 +323,12 @@ impl Directory {
         &*self.store
     }
 
+    /// The store itself, shared: for the notifier, which reads and updates
+    /// the outbox below the core.
+    pub fn shared_store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
     fn rules(&self) -> Rules<'_> {
         Rules {
             store: &*self.store,

@@ -1,6 +1,9 @@
 //! Starting and stopping the real `dirgate` binary for integration tests.
 #![allow(dead_code)]
 
+pub mod sms_gateway;
+pub mod smtp_sink;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
