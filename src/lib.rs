@@ -10,6 +10,7 @@ pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod http;
+pub mod import;
 pub mod ldap;
 pub mod notify;
 pub mod scim;

@@ -5,6 +5,7 @@
 mod backup;
 mod computers;
 mod group;
+mod import;
 mod outbox;
 mod token;
 mod user;
@@ -90,6 +91,15 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the store with the backup FILE; the daemon must be stopped.
     Restore { file: PathBuf },
+    /// Import people and groups from an LDIF export (OpenLDAP's slapcat or
+    /// ldapsearch); password hashes are kept and replaced by argon2id at
+    /// each account's next bind.
+    Import {
+        file: PathBuf,
+        /// Check the file and say what would be imported; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The newest messages of the outbox (codes and links sent by email or
     /// SMS): state, attempts, last error and the text with its secret
     /// masked; never the secret itself.
@@ -291,6 +301,7 @@ pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(),
         Command::Computers(cmd) => computers::run(global, config, cmd),
         Command::Backup { file } => backup::backup(global, &file),
         Command::Restore { file } => backup::restore(global, &file),
+        Command::Import { file, dry_run } => import::run(global, config, &file, dry_run),
         Command::Outbox { limit } => outbox::run(global, config, limit),
     }
 }

@@ -250,6 +250,9 @@ pub struct AuthAttempt {
 pub struct PasswordVerdict {
     password_ok: bool,
     code: Option<String>,
+    /// The password hashed anew with argon2id, when the stored hash came
+    /// from another directory: stored once the authentication succeeds.
+    rehash: Option<String>,
 }
 
 /// A std duration as a span to add to a timestamp.
@@ -1056,14 +1059,29 @@ impl Directory {
                     return PasswordVerdict {
                         password_ok: true,
                         code: Some(code.to_owned()),
+                        rehash: self.rehash(attempt, password),
                     };
                 }
             }
         }
+        let password_ok = self.verify(attempt, credential);
         PasswordVerdict {
-            password_ok: self.verify(attempt, credential),
+            password_ok,
             code: None,
+            rehash: password_ok
+                .then(|| self.rehash(attempt, credential))
+                .flatten(),
         }
+    }
+
+    /// An argon2id hash of a right password whose stored hash was imported
+    /// (`{SSHA}`, `{CRYPT}`...), to replace it.
+    fn rehash(&self, attempt: &AuthAttempt, password: &str) -> Option<String> {
+        let stored = attempt.password_hash.as_deref()?;
+        if !crate::core::password::needs_rehash(stored) {
+            return None;
+        }
+        self.hasher.hash(password).ok()
     }
 
     /// One argon2 verification whether or not the account exists.
@@ -1092,6 +1110,28 @@ impl Directory {
     /// where the bind comes from, for methods that ask for a code only from
     /// computers not yet recognised.
     pub fn finish_authentication(
+        &self,
+        attempt: AuthAttempt,
+        mut verdict: PasswordVerdict,
+        computer: &Computer,
+    ) -> Result<Account, AuthError> {
+        let rehash = verdict.rehash.take();
+        let account = self.verdict(attempt, verdict, computer)?;
+        if let Some(phc) = rehash {
+            // The imported hash goes at the first successful bind; nothing
+            // else about the account changes.
+            let update = AccountUpdate {
+                password_hash: Some(Some(phc)),
+                ..AccountUpdate::default()
+            };
+            self.store
+                .update_account(account.id, &update, None, Timestamp::now())
+                .map_err(|e| AuthError::Core(e.into()))?;
+        }
+        Ok(account)
+    }
+
+    fn verdict(
         &self,
         attempt: AuthAttempt,
         verdict: PasswordVerdict,

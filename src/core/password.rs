@@ -1,4 +1,7 @@
-//! Password hashing: argon2id PHC strings with configurable parameters.
+//! Password hashing: argon2id PHC strings with configurable parameters, and
+//! the hashes other directories export (`{SSHA}`, `{CRYPT}`...), which are
+//! kept on import, verified as they are, and replaced by argon2id on the
+//! first successful bind.
 //! Hashing and verifying are CPU-heavy and run on the bounded password pool
 //! (see `service.rs`), never on an async worker.
 
@@ -54,18 +57,157 @@ impl PasswordHasher {
             .map_err(|e| CoreError::Hashing(e.to_string()))
     }
 
-    /// Whether `password` matches `phc`. The parameters stored in the PHC
-    /// string are used, so hashes made under older settings still verify.
-    /// argon2's verifier compares the outputs in constant time.
-    pub fn verify(&self, password: &str, phc: &str) -> bool {
-        self.argon2()
-            .verify_password(password.as_bytes(), phc)
-            .is_ok()
+    /// Whether `password` matches the stored hash: an argon2 PHC string
+    /// (the parameters stored in it are used, so hashes made under older
+    /// settings still verify) or an imported `{SCHEME}` hash. Outputs are
+    /// compared in constant time.
+    pub fn verify(&self, password: &str, stored: &str) -> bool {
+        match Scheme::of(stored) {
+            Scheme::Argon2(phc) => self
+                .argon2()
+                .verify_password(password.as_bytes(), phc)
+                .is_ok(),
+            Scheme::Imported(scheme, rest) => verify_imported(scheme, rest, password),
+            Scheme::Unknown => false,
+        }
     }
 
     /// Spends one verification's time and answers nothing.
     pub fn verify_decoy(&self, password: &str) {
         let _ = self.verify(password, &self.decoy);
+    }
+}
+
+/// What kind of hash a stored password is.
+#[derive(Debug, PartialEq, Eq)]
+enum Scheme<'a> {
+    /// An argon2 PHC string (with or without OpenLDAP's `{ARGON2}`).
+    Argon2(&'a str),
+    /// `{SCHEME}rest` from another directory.
+    Imported(Imported, &'a str),
+    Unknown,
+}
+
+/// The imported schemes dirgate verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Salted SHA-1 (OpenLDAP's default).
+    Ssha,
+    Sha,
+    Ssha256,
+    Ssha512,
+    /// crypt(3): SHA-512 (`$6$`) and SHA-256 (`$5$`) crypt.
+    Crypt,
+}
+
+impl Scheme<'_> {
+    fn of(stored: &str) -> Scheme<'_> {
+        let stored = stored.trim();
+        if stored.starts_with("$argon2") {
+            return Scheme::Argon2(stored);
+        }
+        let Some(rest) = stored.strip_prefix('{') else {
+            return Scheme::Unknown;
+        };
+        let Some((name, value)) = rest.split_once('}') else {
+            return Scheme::Unknown;
+        };
+        match name.to_ascii_uppercase().as_str() {
+            "ARGON2" => Scheme::Argon2(value),
+            "SSHA" => Scheme::Imported(Imported::Ssha, value),
+            "SHA" => Scheme::Imported(Imported::Sha, value),
+            "SSHA256" => Scheme::Imported(Imported::Ssha256, value),
+            "SSHA512" => Scheme::Imported(Imported::Ssha512, value),
+            "CRYPT" if value.starts_with("$6$") || value.starts_with("$5$") => {
+                Scheme::Imported(Imported::Crypt, value)
+            }
+            _ => Scheme::Unknown,
+        }
+    }
+}
+
+/// The form an imported `userPassword` is stored in: argon2 as its bare PHC
+/// string, a scheme dirgate verifies as it came; `None` for a scheme it
+/// cannot verify (such an account is imported without a password).
+pub fn imported_hash(value: &str) -> Option<PreparedPassword> {
+    match Scheme::of(value) {
+        Scheme::Argon2(phc) => Some(PreparedPassword(phc.to_owned())),
+        Scheme::Imported(..) => Some(PreparedPassword(value.trim().to_owned())),
+        Scheme::Unknown => None,
+    }
+}
+
+/// SHA-crypt (`$6$[rounds=N$]salt$hash`, `$5$...`): recomputed with the
+/// stored salt and rounds, compared in constant time. (sha-crypt's own
+/// check function needs its `simple` feature, which pulls a second random
+/// number generator into the build.)
+fn crypt_matches(value: &str, password: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let mut parts = value.split('$').skip(1);
+    let (Some(id), Some(second)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let (rounds, salt, hash) = match second.strip_prefix("rounds=") {
+        Some(n) => match (n.parse::<usize>(), parts.next(), parts.next()) {
+            (Ok(n), Some(salt), Some(hash)) => (n, salt, hash),
+            _ => return false,
+        },
+        None => match parts.next() {
+            Some(hash) => (sha_crypt::ROUNDS_DEFAULT, second, hash),
+            None => return false,
+        },
+    };
+    // The specification clamps rounds into its range.
+    let rounds = rounds.clamp(sha_crypt::ROUNDS_MIN, sha_crypt::ROUNDS_MAX);
+    let computed = match id {
+        "6" => sha_crypt::Sha512Params::new(rounds).ok().and_then(|p| {
+            sha_crypt::sha512_crypt_b64(password.as_bytes(), salt.as_bytes(), &p).ok()
+        }),
+        "5" => sha_crypt::Sha256Params::new(rounds).ok().and_then(|p| {
+            sha_crypt::sha256_crypt_b64(password.as_bytes(), salt.as_bytes(), &p).ok()
+        }),
+        _ => None,
+    };
+    computed.is_some_and(|c| c.as_bytes().ct_eq(hash.as_bytes()).into())
+}
+
+/// Whether a stored hash should be replaced by argon2id at the next
+/// successful bind (it came from another directory).
+pub fn needs_rehash(stored: &str) -> bool {
+    !matches!(Scheme::of(stored), Scheme::Argon2(_))
+}
+
+fn verify_imported(scheme: Imported, value: &str, password: &str) -> bool {
+    use sha1::Sha1;
+    use sha2::{Digest, Sha256, Sha512};
+    use subtle::ConstantTimeEq;
+
+    fn salted<D: Digest>(decoded: &[u8], password: &str) -> bool {
+        let size = <D as Digest>::output_size();
+        if decoded.len() < size {
+            return false;
+        }
+        let (digest, salt) = decoded.split_at(size);
+        let mut h = D::new();
+        h.update(password.as_bytes());
+        h.update(salt);
+        h.finalize().as_slice().ct_eq(digest).into()
+    }
+    if scheme == Imported::Crypt {
+        return crypt_matches(value, password);
+    }
+    let Ok(decoded) = data_encoding::BASE64.decode(value.trim().as_bytes()) else {
+        return false;
+    };
+    match scheme {
+        Imported::Ssha => salted::<Sha1>(&decoded, password),
+        Imported::Ssha256 => salted::<Sha256>(&decoded, password),
+        Imported::Ssha512 => salted::<Sha512>(&decoded, password),
+        Imported::Sha => {
+            let digest = Sha1::digest(password.as_bytes());
+            digest.as_slice().ct_eq(&decoded).into()
+        }
+        Imported::Crypt => false,
     }
 }
 
@@ -96,5 +238,41 @@ mod tests {
     #[test]
     fn bad_parameters_are_refused() {
         assert!(PasswordHasher::new(1, 0, 1).is_err());
+    }
+
+    #[test]
+    fn imported_hashes_verify_and_ask_to_be_replaced() {
+        let h = PasswordHasher::new(1024, 1, 1).unwrap();
+        // Made by `slappasswd -h {SSHA} -s Secret7Pass` and friends.
+        let ssha = {
+            use sha1::{Digest, Sha1};
+            let salt = b"8bytes!!";
+            let mut d = Sha1::new();
+            d.update(b"Secret7Pass");
+            d.update(salt);
+            let mut raw = d.finalize().to_vec();
+            raw.extend_from_slice(salt);
+            format!("{{SSHA}}{}", data_encoding::BASE64.encode(&raw))
+        };
+        assert!(h.verify("Secret7Pass", &ssha));
+        assert!(!h.verify("Secret7pass", &ssha));
+        assert!(needs_rehash(&ssha));
+        let sha = format!(
+            "{{SHA}}{}",
+            data_encoding::BASE64.encode(&<sha1::Sha1 as sha2::Digest>::digest(b"Secret7Pass"))
+        );
+        assert!(h.verify("Secret7Pass", &sha));
+        // crypt(3) SHA-512: the test vector of its specification, as
+        // `openssl passwd -6 -salt saltstring 'Hello world!'` prints it.
+        let crypt = "{CRYPT}$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
+        assert!(h.verify("Hello world!", crypt));
+        assert!(!h.verify("Hello world", crypt));
+        // argon2 with OpenLDAP's prefix is kept as a bare PHC string.
+        let phc = h.hash("Secret7Pass").unwrap();
+        let kept = imported_hash(&format!("{{ARGON2}}{phc}")).unwrap();
+        assert_eq!(kept.0, phc);
+        assert!(!needs_rehash(&kept.0));
+        assert!(imported_hash("{MD5}abc").is_none());
+        assert!(!h.verify("x", "{MD5}abc"));
     }
 }
