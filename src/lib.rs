@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod daemon;
+pub mod export;
 pub mod http;
 pub mod import;
 pub mod ldap;

@@ -259,4 +259,48 @@ fn an_openldap_export_imports_and_its_ssha_users_bind_and_are_rehashed() {
         text.contains("memberOf: cn=admins,ou=groups,dc=example,dc=com"),
         "{text}"
     );
+
+    // Out again: LDIF without secrets unless asked, JSON as SCIM shows it,
+    // and the LDIF imports into a fresh directory.
+    let plain = String::from_utf8(d.command(&["export"], None).stdout).unwrap();
+    assert!(
+        plain.contains("dn: uid=ann,ou=people,dc=example,dc=com"),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("dn: cn=staff,ou=groups,dc=example,dc=com"),
+        "{plain}"
+    );
+    assert!(!plain.contains("userPassword"), "no secrets by default");
+    let secret = String::from_utf8(d.command(&["export", "--secrets"], None).stdout).unwrap();
+    assert!(
+        secret.contains("userPassword: {ARGON2}$argon2id$"),
+        "ann was rehashed"
+    );
+    assert!(secret.contains("userPassword: {SSHA}"), "bob was not yet");
+    let json: serde_json::Value =
+        serde_json::from_slice(&d.command(&["export", "--format", "json"], None).stdout).unwrap();
+    assert_eq!(
+        json["users"].as_array().unwrap().len(),
+        3,
+        "admin, ann, bob"
+    );
+    assert_eq!(json["groups"].as_array().unwrap().len(), 2);
+    assert!(json["users"][1].get("passwordHash").is_none());
+
+    let again = tmp.path().join("again");
+    std::fs::create_dir_all(&again).unwrap();
+    let exported = tmp.path().join("dirgate.ldif");
+    std::fs::write(&exported, &secret).unwrap();
+    let config2 = write_config(&again, "");
+    let out = common::run_cli(
+        &again.join("data"),
+        &config2,
+        &["import", exported.to_str().unwrap()],
+        None,
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("imported 3 people"), "{said}");
+    assert!(said.contains("2 groups, 4 memberships"), "{said}");
 }

@@ -91,6 +91,15 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the store with the backup FILE; the daemon must be stopped.
     Restore { file: PathBuf },
+    /// Write everything out: LDIF (what LDAP shows) or JSON (what SCIM
+    /// shows), to standard output. No password hashes unless --secrets.
+    Export {
+        #[arg(long, value_parser = ["ldif", "json"], default_value = "ldif")]
+        format: String,
+        /// Include password hashes.
+        #[arg(long)]
+        secrets: bool,
+    },
     /// Import people and groups from an LDIF export (OpenLDAP's slapcat or
     /// ldapsearch); password hashes are kept and replaced by argon2id at
     /// each account's next bind.
@@ -302,6 +311,17 @@ pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(),
         Command::Backup { file } => backup::backup(global, &file),
         Command::Restore { file } => backup::restore(global, &file),
         Command::Import { file, dry_run } => import::run(global, config, &file, dry_run),
+        Command::Export { format, secrets } => {
+            let dir = open_directory(&global.data, config)?;
+            let layout = crate::ldap::dn::Layout::new(&config.directory.base_dn)
+                .map_err(|e| CliError::Usage(format!("directory.base_dn: {e}")))?;
+            let format = match format.as_str() {
+                "json" => crate::export::Format::Json,
+                _ => crate::export::Format::Ldif,
+            };
+            print!("{}", crate::export::export(&dir, &layout, format, secrets)?);
+            Ok(())
+        }
         Command::Outbox { limit } => outbox::run(global, config, limit),
     }
 }

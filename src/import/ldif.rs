@@ -129,6 +129,51 @@ fn attribute(line: usize, text: &str) -> Result<(String, String), LdifError> {
     Ok((name, value))
 }
 
+/// Writes one entry as LDIF: a value that is not safe as plain text
+/// (RFC 2849 SAFE-STRING) is written in base64, long lines are folded.
+pub fn write_entry(out: &mut String, dn: &str, attrs: &[(String, Vec<Vec<u8>>)]) {
+    line(out, "dn", dn.as_bytes());
+    for (name, values) in attrs {
+        for v in values {
+            line(out, name, v);
+        }
+    }
+    out.push('\n');
+}
+
+fn safe(value: &[u8]) -> bool {
+    match value.first() {
+        None => true,
+        Some(b' ' | b':' | b'<') => false,
+        Some(_) => {
+            value.last() != Some(&b' ')
+                && value
+                    .iter()
+                    .all(|&b| b.is_ascii() && b != b'\n' && b != b'\r' && b != 0)
+        }
+    }
+}
+
+fn line(out: &mut String, name: &str, value: &[u8]) {
+    let text = if safe(value) {
+        format!("{name}: {}", String::from_utf8_lossy(value))
+    } else {
+        format!("{name}:: {}", data_encoding::BASE64.encode(value))
+    };
+    // Fold at 76 columns: continuation lines start with one space.
+    let mut chars = text.chars().peekable();
+    let mut width = 0;
+    while let Some(c) = chars.next() {
+        out.push(c);
+        width += 1;
+        if width == 76 && chars.peek().is_some() {
+            out.push_str("\n ");
+            width = 1;
+        }
+    }
+    out.push('\n');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,8 +184,7 @@ mod tests {
             # a comment\n\
             dn: uid=ann,ou=people,dc=example,dc=com\n\
             objectClass: inetOrgPerson\n\
-            cn;lang-en: Ann\n\
-             Lee\n\
+            cn;lang-en: Ann\n\x20Lee\n\
             userPassword:: e1NTSEF9YWJj\n\
             \n\
             \n\
@@ -156,6 +200,25 @@ mod tests {
         assert_eq!(ann.first("userpassword"), Some("{SSHA}abc"));
         assert_eq!(entries[1].all("member").len(), 1);
         assert_eq!(entries[1].line, 10);
+    }
+
+    #[test]
+    fn written_entries_read_back() {
+        let mut out = String::new();
+        let long = "x".repeat(200);
+        let attrs = vec![
+            (
+                "cn".to_owned(),
+                vec![b"Zo\xc3\xab".to_vec(), long.clone().into_bytes()],
+            ),
+            ("description".to_owned(), vec![b" leading space".to_vec()]),
+        ];
+        write_entry(&mut out, "uid=zoe,ou=people,dc=example,dc=com", &attrs);
+        assert!(out.lines().all(|l| l.len() <= 77), "{out}");
+        assert!(out.contains("cn:: "), "non-ASCII is base64: {out}");
+        let back = parse(&out).unwrap();
+        assert_eq!(back[0].all("cn"), ["Zo\u{eb}".to_owned(), long]);
+        assert_eq!(back[0].first("description"), Some(" leading space"));
     }
 
     #[test]
