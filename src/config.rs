@@ -1162,6 +1162,14 @@ mod tests {
     }
 
     #[test]
+    fn the_packaged_configuration_is_valid() {
+        let parsed = parse(include_str!("../dist/dirgate.toml")).expect("dist config parses");
+        parsed.validate().expect("dist config validates");
+        assert_eq!(parsed.ldap.listen.addr().map(|a| a.port()), Some(3389));
+        assert!(!parsed.email_configured() && !parsed.sms_configured());
+    }
+
+    #[test]
     fn empty_file_and_no_file_are_defaults() {
         assert_eq!(parse("").expect("empty"), Config::default());
         assert_eq!(Config::load(None).expect("none"), Config::default());
