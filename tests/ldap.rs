@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{write_config, Daemon};
+use common::{cli, write_config, Daemon};
 
 const BASE: &str = "dc=example,dc=com";
 const PW: &str = "Correct7Horse";
@@ -35,16 +35,6 @@ struct World {
     _tmp: tempfile::TempDir,
     cert: PathBuf,
     tina_secret: String,
-}
-
-fn cli(d: &Daemon, args: &[&str], stdin: Option<&str>) -> String {
-    let out = d.command(args, stdin);
-    assert!(
-        out.status.success(),
-        "dirgate {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn world() -> World {

@@ -11,20 +11,10 @@ use std::time::Duration;
 
 use common::sms_gateway::SmsGateway;
 use common::smtp_sink::SmtpSink;
-use common::{write_config, Daemon};
+use common::{cli, write_config, Daemon};
 
 const PW: &str = "Correct7Horse";
 const WAIT: Duration = Duration::from_secs(20);
-
-fn cli(d: &Daemon, args: &[&str], stdin: Option<&str>) -> String {
-    let out = d.command(args, stdin);
-    assert!(
-        out.status.success(),
-        "dirgate {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// `ldapwhoami` as `user` with `credential`, over plain LDAP on loopback
 /// or, with `tls = Some((cert, key))`, over LDAPS presenting that client

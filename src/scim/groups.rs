@@ -27,6 +27,16 @@ struct Members {
     groups: BTreeSet<NodeId>,
 }
 
+impl Members {
+    /// Membership made exactly these (Okta's PUT, a PATCH replace).
+    fn replacing(self) -> MemberEdit {
+        MemberEdit::Replace {
+            people: self.people,
+            groups: self.groups,
+        }
+    }
+}
+
 fn resolve_members(d: &Directory, actor: &Actor, members: &[MemberInput]) -> CoreResult<Members> {
     let mut out = Members::default();
     for m in members {
@@ -146,10 +156,7 @@ pub async fn replace_group(
             let edit = GroupEdit {
                 name: input.display_name,
                 external_id: Some(input.external_id),
-                members: MemberEdit::Replace {
-                    people: members.people,
-                    groups: members.groups,
-                },
+                members: members.replacing(),
                 parent: parent.map(Some),
             };
             d.edit_group(who, node.id, edit, expected)
@@ -193,13 +200,7 @@ fn named_members(d: &Directory, actor: &Actor, ids: &[String]) -> CoreResult<Mem
 
 fn member_edit(d: &Directory, actor: &Actor, changes: &MemberChanges) -> CoreResult<MemberEdit> {
     Ok(match &changes.replace_all {
-        Some(all) => {
-            let all = named_members(d, actor, all)?;
-            MemberEdit::Replace {
-                people: all.people,
-                groups: all.groups,
-            }
-        }
+        Some(all) => named_members(d, actor, all)?.replacing(),
         None => {
             let add = named_members(d, actor, &changes.add)?;
             let remove = named_members(d, actor, &changes.remove)?;
@@ -269,10 +270,7 @@ pub async fn patch_group(
                     let edit = GroupEdit {
                         name: input.display_name,
                         external_id: Some(input.external_id),
-                        members: MemberEdit::Replace {
-                            people: members.people,
-                            groups: members.groups,
-                        },
+                        members: members.replacing(),
                         parent,
                     };
                     d.edit_group(who, node.id, edit, expected)

@@ -194,3 +194,15 @@ pub fn run_cli(
     drop(input);
     child.wait_with_output().unwrap()
 }
+
+/// Runs a `dirgate` command against `d`'s data and config, asserts it
+/// succeeded, and gives its standard output.
+pub fn cli(d: &Daemon, args: &[&str], stdin: Option<&str>) -> String {
+    let out = d.command(args, stdin);
+    assert!(
+        out.status.success(),
+        "dirgate {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

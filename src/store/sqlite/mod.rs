@@ -508,25 +508,15 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         // Refusing a cycle is the core's rule; the store only writes.
-        self.write(|tx| {
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE nodes SET parent = ?2, version = version + 1, modified = ?3
-                     WHERE id = ?1",
-                )?
-                .execute(params![id, parent, micros(now)])
-                .map_err(|e| {
-                    if is_foreign_key(&e) {
-                        StoreError::NotFound("parent group")
-                    } else {
-                        write_error(e)
-                    }
-                })?;
-            if changed == 0 {
-                return Err(StoreError::NotFound("group"));
-            }
-            Ok(())
-        })
+        self.change_node(
+            id,
+            &NodeChange {
+                parent: Some(parent),
+                ..NodeChange::default()
+            },
+            None,
+            now,
+        )
     }
 
     fn delete_node(&self, id: NodeId) -> StoreResult<()> {
