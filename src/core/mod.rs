@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod directory;
+pub mod enrolment;
 pub mod error;
 pub mod model;
 pub mod password;
