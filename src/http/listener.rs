@@ -1,6 +1,7 @@
 //! Accepts HTTP connections (TLS or plain) and serves HTTP/1.1 on each, with
 //! a header-read timeout against slow clients and a graceful stop.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::server::conn::http1;
@@ -45,11 +46,11 @@ pub async fn listen(
                     match acceptor {
                         Some(acceptor) => {
                             match tokio::time::timeout(idle, acceptor.accept(stream)).await {
-                                Ok(Ok(tls)) => serve_connection(tls, face, shutdown).await,
+                                Ok(Ok(tls)) => serve_connection(tls, peer, face, shutdown).await,
                                 _ => debug!(%peer, "https handshake failed or timed out"),
                             }
                         }
-                        None => serve_connection(stream, face, shutdown).await,
+                        None => serve_connection(stream, peer, face, shutdown).await,
                     }
                 });
             }
@@ -58,14 +59,18 @@ pub async fn listen(
     while connections.join_next().await.is_some() {}
 }
 
-async fn serve_connection<S>(stream: S, face: Arc<HttpFace>, mut shutdown: Shutdown)
-where
+async fn serve_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    face: Arc<HttpFace>,
+    mut shutdown: Shutdown,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let idle = face.config.http.idle_timeout();
     let service = service_fn(move |request| {
         let face = face.clone();
-        async move { Ok::<_, std::convert::Infallible>(router::route(&face, request).await) }
+        async move { Ok::<_, std::convert::Infallible>(router::route(&face, request, peer).await) }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
