@@ -152,6 +152,19 @@ fn outbox(d: &Daemon, recipient: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits for `n` messages to `recipient` (the forgot page answers before
+/// the link is queued).
+fn wait_for_mail(d: &Daemon, recipient: &str, n: usize) -> Vec<String> {
+    let start = std::time::Instant::now();
+    loop {
+        let mail = outbox(d, recipient);
+        if mail.len() >= n || start.elapsed() > std::time::Duration::from_secs(20) {
+            return mail;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn totp(secret: &str, at: &str) -> String {
     let out = Command::new("oathtool")
         .args(["--totp", "-b", "-N", at, secret])
@@ -201,7 +214,7 @@ fn forgot_answers_alike_then_the_link_sets_a_password_once() {
     let unknown_email = b.fill("/forgot", "/forgot", &[("who", "bob@example.com")]);
     assert_eq!(by_email.body, unknown_email.body);
 
-    let mail = outbox(&d, "alice@example.com");
+    let mail = wait_for_mail(&d, "alice@example.com", 2);
     assert_eq!(mail.len(), 2, "{mail:?}");
     let link_start = format!("https://localhost:{}/reset?token=", d.https.unwrap().port());
     let token = mail[0]
@@ -506,4 +519,18 @@ fn reset_requests_are_limited_per_address() {
     assert!(over.body.contains("Wait an hour"));
     // The other pages still answer.
     assert_eq!(b.get("/account").status, 200);
+}
+
+#[test]
+fn failed_sign_ins_are_limited_per_address() {
+    let (_tmp, d) = start();
+    add_user(&d, "erin", PW, &[]);
+    let b = Browser::new(&d);
+    for i in 0..20 {
+        assert_eq!(b.sign_in("erin", "Wrong7Horse", "").status, 401, "try {i}");
+    }
+    // Even the right password waits now.
+    let refused = b.sign_in("erin", PW, "");
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.body.contains("Wait a quarter of an hour"));
 }

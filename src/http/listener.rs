@@ -1,7 +1,6 @@
 //! Accepts HTTP connections (TLS or plain) and serves HTTP/1.1 on each, with
 //! a header-read timeout against slow clients and a graceful stop.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::server::conn::http1;
@@ -13,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, warn};
 
-use super::{router, HttpFace};
+use super::{router, HttpFace, Peer};
 use crate::daemon::Shutdown;
 
 pub async fn listen(
@@ -46,11 +45,17 @@ pub async fn listen(
                     match acceptor {
                         Some(acceptor) => {
                             match tokio::time::timeout(idle, acceptor.accept(stream)).await {
-                                Ok(Ok(tls)) => serve_connection(tls, peer, face, shutdown).await,
+                                Ok(Ok(tls)) => {
+                                    let peer = Peer { addr: peer, via_proxy: false };
+                                    serve_connection(tls, peer, face, shutdown).await
+                                }
                                 _ => debug!(%peer, "https handshake failed or timed out"),
                             }
                         }
-                        None => serve_connection(stream, peer, face, shutdown).await,
+                        None => {
+                            let peer = Peer { addr: peer, via_proxy: true };
+                            serve_connection(stream, peer, face, shutdown).await
+                        }
                     }
                 });
             }
@@ -59,12 +64,8 @@ pub async fn listen(
     while connections.join_next().await.is_some() {}
 }
 
-async fn serve_connection<S>(
-    stream: S,
-    peer: SocketAddr,
-    face: Arc<HttpFace>,
-    mut shutdown: Shutdown,
-) where
+async fn serve_connection<S>(stream: S, peer: Peer, face: Arc<HttpFace>, mut shutdown: Shutdown)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let idle = face.config.http.idle_timeout();

@@ -6,6 +6,7 @@
 mod listener;
 mod router;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -14,6 +15,16 @@ use crate::web::WebState;
 
 pub use listener::listen;
 pub use router::Body;
+
+/// Who is at the other end of a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// The address the connection comes from.
+    pub addr: SocketAddr,
+    /// Plain HTTP, which is only served behind a TLS-terminating proxy:
+    /// `addr` is then the proxy's, shared by every client.
+    pub via_proxy: bool,
+}
 
 /// What every HTTP connection shares.
 pub struct HttpFace {

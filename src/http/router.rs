@@ -1,22 +1,16 @@
 //! Picks the handler for each HTTP request.
 
-use std::net::SocketAddr;
-
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::HttpFace;
+use super::{HttpFace, Peer};
 
 pub type Body = Full<Bytes>;
 
-/// `peer` is the client's address (the self-service pages limit by it and
+/// `peer` is the client (the self-service pages limit by its address and
 /// recognise computers by it).
-pub async fn route(
-    face: &HttpFace,
-    request: Request<Incoming>,
-    peer: SocketAddr,
-) -> Response<Body> {
+pub async fn route(face: &HttpFace, request: Request<Incoming>, peer: Peer) -> Response<Body> {
     let path = request.uri().path();
     if path == crate::scim::PREFIX || path.starts_with(&format!("{}/", crate::scim::PREFIX)) {
         return crate::scim::handle(face, request).await;

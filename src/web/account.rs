@@ -3,7 +3,6 @@
 //! authenticator app, and sign out. Every action is `POST /account/...`
 //! with the session's CSRF token.
 
-use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use hyper::body::Incoming;
@@ -21,7 +20,7 @@ use crate::core::directory::AuthError;
 use crate::core::model::Account;
 use crate::core::second_factor::Computer;
 use crate::core::{totp, AccountChange, Actor, CoreError};
-use crate::http::{Body, HttpFace};
+use crate::http::{Body, HttpFace, Peer};
 
 /// The issuer an authenticator app shows next to the code.
 const ISSUER: &str = "dirgate";
@@ -289,8 +288,9 @@ fn dashboard(status: StatusCode, s: &SignedIn, note: Option<Note>) -> Response<B
 pub async fn sign_in(
     face: &HttpFace,
     request: Request<Incoming>,
-    client: IpAddr,
+    peer: Peer,
 ) -> Result<Response<Body>, WebError> {
+    let client = peer.addr.ip();
     let headers = request.headers().clone();
     let fields = form::read(request).await?;
     if !face
@@ -301,6 +301,26 @@ pub async fn sign_in(
         return Err(WebError::Csrf);
     }
     let user = fields.get("user").trim().to_owned();
+    if face.web.failed_sign_ins.exhausted(client) {
+        info!(%client, "too many failed sign-ins from one address");
+        return Ok(signed_out(
+            face,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            &user,
+            Some((
+                "error",
+                "Too many sign-ins failed from your address. Wait a quarter of an hour, then try again.",
+            )),
+        ));
+    }
+    // Behind a proxy every client has the proxy's address: no computer is
+    // recognised by it.
+    let computer = if peer.via_proxy {
+        Computer::Unknown
+    } else {
+        Computer::Address(client)
+    };
     let password = fields.get("password");
     let code = fields.get("code").trim();
     let credential = if code.is_empty() {
@@ -310,10 +330,20 @@ pub async fn sign_in(
     };
     let result = face
         .service
-        .authenticate(user.clone(), credential, Computer::Address(client))
+        .authenticate(user.clone(), credential, computer)
         .await;
+    if matches!(
+        result,
+        Err(AuthError::InvalidCredentials | AuthError::InvalidCode)
+    ) {
+        face.web.failed_sign_ins.record(client);
+    }
     let (status, class, text) = match result {
         Ok(account) => {
+            // A session the browser held before ends: a new id at sign-in.
+            if let Some(old) = session::cookie(&headers, SESSION_COOKIE) {
+                face.web.sessions.end(&old);
+            }
             let view = face.web.sessions.create(account.id);
             info!(user = %account.user_name, %client, "signed in to the account page");
             let mut response = html(StatusCode::SEE_OTHER, String::new());

@@ -1,6 +1,7 @@
 //! `/forgot`: asks for a reset link. The answer is the same whether or not
 //! an account matches; one client address may ask a limited number of
-//! times an hour (the core limits links per account on its own).
+//! times an hour (the core limits links per account on its own). The link
+//! is made and queued after the answer has gone.
 
 use std::net::IpAddr;
 
@@ -77,16 +78,19 @@ pub async fn submit(
             ),
         ));
     }
+    // The request goes on without the answer waiting for it, so neither
+    // the answer nor the time it takes differs for an account that exists;
+    // a failure is logged, never shown.
     let base = face.web.public_url.clone();
-    let result = face
-        .service
-        .run(move |d| d.request_password_reset(&who, &base))
-        .await;
-    // A failure is logged, never shown: the answer must not differ for an
-    // account that exists.
-    if let Err(e) = result {
-        warn!(error = %e, "a password reset request failed");
-    }
+    let service = face.service.clone();
+    tokio::spawn(async move {
+        let result = service
+            .run(move |d| d.request_password_reset(&who, &base))
+            .await;
+        if let Err(e) = result {
+            warn!(error = %e, "a password reset request failed");
+        }
+    });
     Ok(html(
         StatusCode::OK,
         layout(

@@ -28,10 +28,26 @@ impl AddressLimiter {
     /// Counts one request from `ip`; false when it is over the limit (the
     /// refused request counts too, so hammering does not help).
     pub fn allow(&self, ip: IpAddr) -> bool {
-        self.allow_at(ip, Instant::now())
+        self.count_at(ip, Instant::now(), 1) <= self.max
     }
 
+    /// Counts one event from `ip` (a failed sign-in).
+    pub fn record(&self, ip: IpAddr) {
+        self.count_at(ip, Instant::now(), 1);
+    }
+
+    /// Whether `ip` has used up its allowance; counts nothing.
+    pub fn exhausted(&self, ip: IpAddr) -> bool {
+        self.count_at(ip, Instant::now(), 0) >= self.max
+    }
+
+    #[cfg(test)]
     fn allow_at(&self, ip: IpAddr, now: Instant) -> bool {
+        self.count_at(ip, now, 1) <= self.max
+    }
+
+    /// Adds `n` to the count of `ip`'s window and gives the new count.
+    fn count_at(&self, ip: IpAddr, now: Instant, n: u32) -> u32 {
         let key = client_key(ip);
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() > PRUNE_ABOVE {
@@ -42,8 +58,8 @@ impl AddressLimiter {
         if now.duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }
-        entry.1 = entry.1.saturating_add(1);
-        entry.1 <= self.max
+        entry.1 = entry.1.saturating_add(n);
+        entry.1
     }
 }
 
@@ -78,6 +94,18 @@ mod tests {
         assert!(!l.allow_at(a, now));
         assert!(l.allow_at(b, now));
         assert!(l.allow_at(a, now + Duration::from_secs(61)));
+    }
+
+    #[test]
+    fn events_are_recorded_and_checked_apart() {
+        let l = AddressLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(!l.exhausted(a));
+        l.record(a);
+        assert!(!l.exhausted(a));
+        l.record(a);
+        assert!(l.exhausted(a));
+        assert!(l.exhausted(a), "checking counts nothing");
     }
 
     #[test]

@@ -27,18 +27,22 @@ use tracing::warn;
 
 use crate::config::Config;
 use crate::core::CoreError;
-use crate::http::{Body, HttpFace};
+use crate::http::{Body, HttpFace, Peer};
 
 pub use limit::AddressLimiter;
 pub use session::Sessions;
 
 /// Reset requests one client address may make in an hour.
 pub const RESETS_PER_ADDRESS_PER_HOUR: u32 = 10;
+/// Failed sign-ins one client address may make in a quarter of an hour
+/// before the sign-in form refuses it for the rest of that time.
+pub const FAILED_SIGN_INS_PER_ADDRESS: u32 = 20;
 
 /// What the pages keep between requests.
 pub struct WebState {
     pub sessions: Sessions,
     pub reset_requests: AddressLimiter,
+    pub failed_sign_ins: AddressLimiter,
     /// The public URL the links in messages start with, without a final `/`.
     pub public_url: String,
 }
@@ -50,6 +54,10 @@ impl WebState {
             reset_requests: AddressLimiter::new(
                 RESETS_PER_ADDRESS_PER_HOUR,
                 Duration::from_secs(3600),
+            ),
+            failed_sign_ins: AddressLimiter::new(
+                FAILED_SIGN_INS_PER_ADDRESS,
+                Duration::from_secs(15 * 60),
             ),
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
@@ -177,20 +185,16 @@ impl FormToken {
 }
 
 /// Serves one page request; `peer` is the client's address.
-pub async fn handle(
-    face: &HttpFace,
-    request: Request<Incoming>,
-    peer: SocketAddr,
-) -> Response<Body> {
+pub async fn handle(face: &HttpFace, request: Request<Incoming>, peer: Peer) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let result = match (&method, path.as_str()) {
         (&Method::GET, "/forgot") => Ok(forgot::show(face, &request)),
-        (&Method::POST, "/forgot") => forgot::submit(face, request, peer.ip()).await,
+        (&Method::POST, "/forgot") => forgot::submit(face, request, peer.addr.ip()).await,
         (&Method::GET, "/reset") => reset::show(face, &request).await,
         (&Method::POST, "/reset") => reset::submit(face, request).await,
         (&Method::GET, "/account") => account::show(face, &request).await,
-        (&Method::POST, "/account") => account::sign_in(face, request, peer.ip()).await,
+        (&Method::POST, "/account") => account::sign_in(face, request, peer).await,
         (&Method::POST, action) if action.starts_with("/account/") => {
             account::act(face, request, &action["/account/".len()..]).await
         }
