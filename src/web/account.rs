@@ -17,7 +17,7 @@ use super::reset::rules_in_words;
 use super::session::{self, SessionView, SESSION_COOKIE};
 use super::{form, with_cookie, FormToken, WebError};
 use crate::core::directory::AuthError;
-use crate::core::model::Account;
+use crate::core::model::{Account, AuthMethod};
 use crate::core::second_factor::Computer;
 use crate::core::{totp, AccountChange, Actor, CoreError};
 use crate::http::{Body, HttpFace, Peer};
@@ -227,8 +227,13 @@ fn enrolment_section(s: &SignedIn, csrf: &str) -> String {
                     "Set up an authenticator app",
                 )
             };
+            let used = if a.auth_method == AuthMethod::TwoFactorApp {
+                ""
+            } else {
+                " Its codes are asked for once an administrator makes Two Factor App your sign-in method."
+            };
             format!(
-                "<p>{state}</p><form method=\"post\" action=\"/account/totp\">{csrf}\
+                "<p>{state}{used}</p><form method=\"post\" action=\"/account/totp\">{csrf}\
                  <button type=\"submit\">{button}</button></form>"
             )
         }
@@ -255,7 +260,8 @@ fn dashboard(status: StatusCode, s: &SignedIn, note: Option<Note>) -> Response<B
         .strftime("%H:%M on %-d %B %Y")
         .to_string();
     let body = format!(
-        "{note}<p>Signed in as <strong>{name}</strong> ({user}). It is {now} in {tz}.</p>\
+        "{note}<p>Signed in as <strong>{name}</strong> ({user}). It is {now} in {tz}. \
+         You sign in with: {method}.</p>\
          <section><h2>Password</h2>\
          <form method=\"post\" action=\"/account/password\">{csrf}\
          <label for=\"old\">Current password</label>\
@@ -277,6 +283,7 @@ fn dashboard(status: StatusCode, s: &SignedIn, note: Option<Note>) -> Response<B
         user = escape(&a.user_name),
         now = escape(&now),
         tz = escape(&a.time_zone),
+        method = escape(a.auth_method.display_name()),
         options = time_zone_options(&a.time_zone),
         enrolment = enrolment_section(s, &s.session.csrf),
     );
@@ -355,40 +362,7 @@ pub async fn sign_in(
                 &session::set_cookie(SESSION_COOKIE, Some(&view.id)),
             ));
         }
-        Err(AuthError::InvalidCredentials) => (
-            StatusCode::UNAUTHORIZED,
-            "error",
-            "The user name or password is wrong, or the account is not active.".to_owned(),
-        ),
-        Err(AuthError::ResetPending) => (StatusCode::FORBIDDEN, "error", RESET_PENDING.to_owned()),
-        Err(AuthError::CodeSent { channel, to }) => (
-            StatusCode::OK,
-            "notice",
-            format!(
-                "A code was sent by {} to {to}. Enter it below, with your password again.",
-                channel.display_name()
-            ),
-        ),
-        Err(AuthError::SecondFactorRequired(_)) => (
-            StatusCode::OK,
-            "notice",
-            "Enter the 6-digit code from your authenticator app, with your password again."
-                .to_owned(),
-        ),
-        Err(AuthError::InvalidCode) => (
-            StatusCode::UNAUTHORIZED,
-            "error",
-            "The one-time code is wrong, expired or already used. Enter your password and a new code."
-                .to_owned(),
-        ),
-        Err(e @ (AuthError::NotEnrolled
-        | AuthError::ChannelNotConfigured(_)
-        | AuthError::NoAddress(_))) => (
-            StatusCode::FORBIDDEN,
-            "error",
-            super::capitalise(&e.to_string()) + ".",
-        ),
-        Err(AuthError::Core(e)) => return Err(e.into()),
+        Err(e) => refusal(e)?,
     };
     Ok(signed_out(
         face,
@@ -397,6 +371,53 @@ pub async fn sign_in(
         &user,
         Some((class, &text)),
     ))
+}
+
+/// What the sign-in form says when authentication did not succeed: the
+/// status, the message's class and its text. Only a store failure is an
+/// error.
+fn refusal(e: AuthError) -> Result<(StatusCode, &'static str, String), CoreError> {
+    Ok(match e {
+        AuthError::InvalidCredentials => (
+            StatusCode::UNAUTHORIZED,
+            "error",
+            "The user name or password is wrong, or the account is not active.".to_owned(),
+        ),
+        AuthError::ResetPending => (StatusCode::FORBIDDEN, "error", RESET_PENDING.to_owned()),
+        AuthError::CodeSent { channel, to } => (
+            StatusCode::OK,
+            "notice",
+            format!(
+                "A code was sent by {} to {to}. Enter it below, with your password again.",
+                channel.display_name()
+            ),
+        ),
+        AuthError::SecondFactorRequired(AuthMethod::TwoFactorApp) => (
+            StatusCode::OK,
+            "notice",
+            "Enter the 6-digit code from your authenticator app, with your password again."
+                .to_owned(),
+        ),
+        AuthError::SecondFactorRequired(_) => (
+            StatusCode::OK,
+            "notice",
+            "Enter the 6-digit code you were sent, with your password again.".to_owned(),
+        ),
+        AuthError::InvalidCode => (
+            StatusCode::UNAUTHORIZED,
+            "error",
+            "The one-time code is wrong, expired or already used. Enter your password and a new code."
+                .to_owned(),
+        ),
+        e @ (AuthError::NotEnrolled
+        | AuthError::ChannelNotConfigured(_)
+        | AuthError::NoAddress(_)) => (
+            StatusCode::FORBIDDEN,
+            "error",
+            super::capitalise(&e.to_string()) + ".",
+        ),
+        AuthError::Core(e) => return Err(e),
+    })
 }
 
 // --- actions -------------------------------------------------------------------
@@ -554,4 +575,37 @@ async fn change_password(
         "Your password is changed. Your other sessions were ended, and computers remembered for two-factor sign-in were forgotten."
             .into(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::Channel;
+
+    #[test]
+    fn refusals_say_what_to_do() {
+        let (status, class, text) = refusal(AuthError::CodeSent {
+            channel: Channel::Sms,
+            to: "+44 *** *** 123".into(),
+        })
+        .unwrap();
+        assert_eq!((status, class), (StatusCode::OK, "notice"));
+        assert_eq!(
+            text,
+            "A code was sent by SMS to +44 *** *** 123. Enter it below, with your password again."
+        );
+        let (status, _, text) = refusal(AuthError::InvalidCredentials).unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(text.contains("wrong"));
+        let (status, _, text) = refusal(AuthError::ResetPending).unwrap();
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(text.contains("ask for a new link"));
+        let (_, _, text) = refusal(AuthError::NoAddress(Channel::Email)).unwrap();
+        assert!(text.starts_with("The account has no"), "{text}");
+        assert!(text.ends_with('.'));
+        let (_, _, text) =
+            refusal(AuthError::SecondFactorRequired(AuthMethod::TwoFactorApp)).unwrap();
+        assert!(text.contains("authenticator app"));
+        assert!(refusal(AuthError::Core(CoreError::ShuttingDown)).is_err());
+    }
 }
