@@ -498,6 +498,24 @@ fn the_account_page_changes_time_zone_password_and_authenticator() {
     assert!(out.body.contains("You are signed out"));
     assert!(b.get("/account").body.contains("Sign in</h1>"));
 
+    // A password set elsewhere (here by the operator) ends the session.
+    let out = d.command(
+        &["user", "set-password", "dave", "--password-stdin"],
+        Some("Other7Horse\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ended = phone.get("/account");
+    assert!(
+        ended.body.contains("password of this account was changed"),
+        "{}",
+        ended.body
+    );
+    assert!(phone.get("/account").body.contains("Sign in</h1>"));
+
     let log = d.log();
     for secret in [secret.as_str(), "Fresh7Horse", PW] {
         assert!(!log.contains(secret), "{secret} in the log");

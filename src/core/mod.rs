@@ -13,6 +13,7 @@ pub mod random;
 pub mod reset;
 pub mod second_factor;
 pub mod service;
+pub mod stamp;
 pub mod totp;
 pub mod validate;
 

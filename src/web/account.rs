@@ -73,6 +73,8 @@ enum NoSession {
     None,
     /// A reset was asked for since sign-in: the account is locked.
     ResetPending,
+    /// The password was changed since sign-in (elsewhere).
+    PasswordChanged,
 }
 
 async fn signed_in(
@@ -86,8 +88,12 @@ async fn signed_in(
         return Ok(Err(NoSession::None));
     };
     let account_id = view.account;
-    let actor = match face.service.run(move |d| d.actor(account_id)).await {
-        Ok(actor) => actor,
+    let (actor, stamp) = match face
+        .service
+        .run(move |d| d.actor_with_password_stamp(account_id))
+        .await
+    {
+        Ok(found) => found,
         // Gone, inactive or archived since sign-in.
         Err(CoreError::NotFound(_) | CoreError::AccountUnusable(_)) => {
             face.web.sessions.end(&view.id);
@@ -101,6 +107,10 @@ async fn signed_in(
     if account.reset_pending {
         face.web.sessions.end(&view.id);
         return Ok(Err(NoSession::ResetPending));
+    }
+    if stamp != view.stamp {
+        face.web.sessions.end(&view.id);
+        return Ok(Err(NoSession::PasswordChanged));
     }
     Ok(Ok(SignedIn {
         session: view,
@@ -129,6 +139,16 @@ fn no_session(face: &HttpFace, headers: &HeaderMap, why: NoSession) -> Response<
             StatusCode::FORBIDDEN,
             "",
             Some(("error", RESET_PENDING)),
+        ),
+        NoSession::PasswordChanged => signed_out(
+            face,
+            headers,
+            StatusCode::UNAUTHORIZED,
+            "",
+            Some((
+                "error",
+                "The password of this account was changed, so you were signed out. Sign in with the new one.",
+            )),
         ),
     }
 }
@@ -351,7 +371,12 @@ pub async fn sign_in(
             if let Some(old) = session::cookie(&headers, SESSION_COOKIE) {
                 face.web.sessions.end(&old);
             }
-            let view = face.web.sessions.create(account.id);
+            let id = account.id;
+            let (_, stamp) = face
+                .service
+                .run(move |d| d.actor_with_password_stamp(id))
+                .await?;
+            let view = face.web.sessions.create(account.id, stamp);
             info!(user = %account.user_name, %client, "signed in to the account page");
             let mut response = html(StatusCode::SEE_OTHER, String::new());
             response
@@ -569,6 +594,12 @@ async fn change_password(
     face.service
         .run_as(&s.actor, move |d, a| d.set_password(a, id, prepared))
         .await?;
+    // This session goes on with the new password; any other ends.
+    let (_, stamp) = face
+        .service
+        .run(move |d| d.actor_with_password_stamp(id))
+        .await?;
+    face.web.sessions.set_stamp(&s.session.id, stamp);
     face.web.sessions.end_others(id, &s.session.id);
     info!(user = %s.account.user_name, "changed the password on the account page");
     Ok(Note::Done(

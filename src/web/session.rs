@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 
 use crate::core::model::AccountId;
 use crate::core::random;
+use crate::core::stamp::PasswordStamp;
 
 /// The session cookie. `__Host-`: only from a secure origin, no Domain,
 /// path `/`, so no neighbour site can set or read it.
@@ -69,12 +70,15 @@ pub fn same(a: &str, b: &str) -> bool {
 pub struct SessionView {
     pub id: String,
     pub account: AccountId,
+    /// The account's password when the session began (or last changed it).
+    pub stamp: PasswordStamp,
     pub csrf: String,
     pub pending_totp: Option<Vec<u8>>,
 }
 
 struct Session {
     account: AccountId,
+    stamp: PasswordStamp,
     csrf: String,
     pending_totp: Option<Vec<u8>>,
     last_seen: Instant,
@@ -106,7 +110,7 @@ impl Sessions {
     }
 
     /// A new session for `account`; its id goes into the cookie.
-    pub fn create(&self, account: AccountId) -> SessionView {
+    pub fn create(&self, account: AccountId, stamp: PasswordStamp) -> SessionView {
         let id = encode(&random::bytes::<32>());
         let csrf = encode(&random::bytes::<32>());
         let now = Instant::now();
@@ -119,6 +123,7 @@ impl Sessions {
             digest(&id),
             Session {
                 account,
+                stamp,
                 csrf: csrf.clone(),
                 pending_totp: None,
                 last_seen: now,
@@ -127,6 +132,7 @@ impl Sessions {
         SessionView {
             id,
             account,
+            stamp,
             csrf,
             pending_totp: None,
         }
@@ -147,6 +153,7 @@ impl Sessions {
         Some(SessionView {
             id: id.to_owned(),
             account: session.account,
+            stamp: session.stamp,
             csrf: session.csrf.clone(),
             pending_totp: session.pending_totp.clone(),
         })
@@ -156,6 +163,13 @@ impl Sessions {
     pub fn set_pending_totp(&self, id: &str, secret: Option<Vec<u8>>) {
         if let Some(s) = self.lock().get_mut(&digest(id)) {
             s.pending_totp = secret;
+        }
+    }
+
+    /// Records the password this session itself just set.
+    pub fn set_stamp(&self, id: &str, stamp: PasswordStamp) {
+        if let Some(s) = self.lock().get_mut(&digest(id)) {
+            s.stamp = stamp;
         }
     }
 
@@ -250,12 +264,12 @@ mod tests {
     #[test]
     fn sessions_live_until_idle_or_ended() {
         let s = Sessions::new(Duration::from_secs(60));
-        let a = s.create(7);
+        let a = s.create(7, [0; 32]);
         assert_eq!(s.get(&a.id).map(|v| v.account), Some(7));
         assert!(s.get("not-a-session").is_none());
         s.set_pending_totp(&a.id, Some(vec![1, 2]));
         assert_eq!(s.get(&a.id).and_then(|v| v.pending_totp), Some(vec![1, 2]));
-        let b = s.create(7);
+        let b = s.create(7, [0; 32]);
         s.end_others(7, &b.id);
         assert!(s.get(&a.id).is_none());
         assert!(s.get(&b.id).is_some());
@@ -263,7 +277,7 @@ mod tests {
         assert!(s.get(&b.id).is_none());
 
         let quick = Sessions::new(Duration::ZERO);
-        let c = quick.create(1);
+        let c = quick.create(1, [0; 32]);
         assert!(quick.get(&c.id).is_none());
     }
 
