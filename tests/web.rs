@@ -517,7 +517,7 @@ fn the_account_page_changes_time_zone_password_and_authenticator() {
     assert!(phone.get("/account").body.contains("Sign in</h1>"));
 
     let log = d.log();
-    for secret in [secret.as_str(), "Fresh7Horse", PW] {
+    for secret in [secret.as_str(), "Fresh7Horse", "Other7Horse", PW] {
         assert!(!log.contains(secret), "{secret} in the log");
     }
 }
