@@ -137,6 +137,11 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Seconds a connection may stay silent before it is closed.
     pub idle_timeout_secs: u64,
+    /// The address people reach the web pages at, for the links sent to
+    /// them (`https://id.example.com`). Unset: `https://` and the address
+    /// of `https_listen`, with `localhost` for a loopback address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -146,6 +151,7 @@ impl Default for HttpConfig {
             http_listen: Listen::OFF,
             max_body_bytes: 1_048_576,
             idle_timeout_secs: 60,
+            public_url: None,
         }
     }
 }
@@ -715,6 +721,19 @@ impl Config {
         let h = &self.http;
         nonzero("http.max_body_bytes", h.max_body_bytes as u64)?;
         nonzero("http.idle_timeout_secs", h.idle_timeout_secs)?;
+        if let Some(url) = &h.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .unwrap_or("");
+            if rest.is_empty() || rest.contains(|c: char| c.is_whitespace() || c == '?' || c == '#')
+            {
+                return Err((
+                    "http.public_url",
+                    format!("{url:?} is not a URL such as \"https://id.example.com\""),
+                ));
+            }
+        }
 
         match (&self.tls.cert_file, &self.tls.key_file) {
             (Some(_), None) => {
@@ -1150,6 +1169,7 @@ mod tests {
             "password = ",
             "url = ",
             "auth_header = ",
+            "public_url = ",
         ] {
             assert!(example.contains(key), "{key}");
         }
@@ -1393,6 +1413,21 @@ mod tests {
             e.to_string(),
             "configuration: ldap.max_search_entries: must be greater than 0"
         );
+    }
+
+    #[test]
+    fn public_url_must_be_a_url() {
+        let c = parse("[http]\npublic_url = \"https://id.example.com\"\n").expect("parses");
+        assert_eq!(c.http.public_url.as_deref(), Some("https://id.example.com"));
+        for bad in [
+            "id.example.com",
+            "https://",
+            "https://a b",
+            "https://x/?q=1",
+        ] {
+            let e = err(&format!("[http]\npublic_url = {bad:?}\n"));
+            assert_eq!(e.key(), Some("http.public_url"), "{bad}");
+        }
     }
 
     #[test]

@@ -143,9 +143,26 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
             shutdown.clone(),
         ));
     }
-    let http_face = Arc::new(http::HttpFace::new(service.clone(), config.clone()));
-    if let Some(addr) = config.http.https_listen.addr() {
-        let listener = bind(addr).await?;
+    // Bound first: the links the pages send name the bound address.
+    let https_listener = match config.http.https_listen.addr() {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let http_listener = match config.http.http_listen.addr() {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let public_url = crate::web::public_url(
+        &config,
+        https_listener.as_ref().and_then(|l| l.local_addr().ok()),
+        http_listener.as_ref().and_then(|l| l.local_addr().ok()),
+    );
+    let http_face = Arc::new(http::HttpFace::new(
+        service.clone(),
+        config.clone(),
+        public_url,
+    ));
+    if let Some(listener) = https_listener {
         info!(addr = %local(&listener), "https listening (SCIM under /scim/v2)");
         let tls = tls::server_config(&material, &[b"http/1.1"])?;
         tasks.spawn(http::listen(
@@ -155,8 +172,7 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
             shutdown.clone(),
         ));
     }
-    if let Some(addr) = config.http.http_listen.addr() {
-        let listener = bind(addr).await?;
+    if let Some(listener) = http_listener {
         info!(addr = %local(&listener), "http listening (plain: put a TLS proxy in front)");
         tasks.spawn(http::listen(
             listener,

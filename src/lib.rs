@@ -2,7 +2,8 @@
 //!
 //! - `core`: the account model and every rule; the only way to the store.
 //! - `store`: the narrow storage interface and its SQLite backend.
-//! - `ldap`, `http`: the faces, translating wire requests into core calls.
+//! - `ldap`, `http`: the faces, translating wire requests into core calls;
+//!   `scim` and `web` (the self-service pages) are served by `http`.
 //! - `cli`, `daemon`, `config`, `tls`: the program around them.
 
 pub mod cli;
@@ -17,3 +18,4 @@ pub mod notify;
 pub mod scim;
 pub mod store;
 pub mod tls;
+pub mod web;

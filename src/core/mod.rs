@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod directory;
+pub mod enrolment;
 pub mod error;
 pub mod model;
 pub mod password;
@@ -12,6 +13,7 @@ pub mod random;
 pub mod reset;
 pub mod second_factor;
 pub mod service;
+pub mod stamp;
 pub mod totp;
 pub mod validate;
 

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, warn};
 
-use super::{router, HttpFace};
+use super::{router, HttpFace, Peer};
 use crate::daemon::Shutdown;
 
 pub async fn listen(
@@ -45,11 +45,17 @@ pub async fn listen(
                     match acceptor {
                         Some(acceptor) => {
                             match tokio::time::timeout(idle, acceptor.accept(stream)).await {
-                                Ok(Ok(tls)) => serve_connection(tls, face, shutdown).await,
+                                Ok(Ok(tls)) => {
+                                    let peer = Peer { addr: peer, via_proxy: false };
+                                    serve_connection(tls, peer, face, shutdown).await
+                                }
                                 _ => debug!(%peer, "https handshake failed or timed out"),
                             }
                         }
-                        None => serve_connection(stream, face, shutdown).await,
+                        None => {
+                            let peer = Peer { addr: peer, via_proxy: true };
+                            serve_connection(stream, peer, face, shutdown).await
+                        }
                     }
                 });
             }
@@ -58,14 +64,14 @@ pub async fn listen(
     while connections.join_next().await.is_some() {}
 }
 
-async fn serve_connection<S>(stream: S, face: Arc<HttpFace>, mut shutdown: Shutdown)
+async fn serve_connection<S>(stream: S, peer: Peer, face: Arc<HttpFace>, mut shutdown: Shutdown)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let idle = face.config.http.idle_timeout();
     let service = service_fn(move |request| {
         let face = face.clone();
-        async move { Ok::<_, std::convert::Infallible>(router::route(&face, request).await) }
+        async move { Ok::<_, std::convert::Infallible>(router::route(&face, request, peer).await) }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())

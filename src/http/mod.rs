@@ -1,26 +1,47 @@
-//! The HTTP face: SCIM 2.0 under `/scim/v2` and the self-service pages, on
+//! The HTTP face: SCIM 2.0 under `/scim/v2` and the self-service pages
+//! (`/forgot`, `/reset`, `/account`, in `crate::web`), on
 //! HTTPS (and optionally plain HTTP behind a TLS proxy). `listener` owns the
 //! connections; `router` picks the handler for a request.
 
 mod listener;
 mod router;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::config::Config;
 use crate::core::Service;
+use crate::web::WebState;
 
 pub use listener::listen;
 pub use router::Body;
+
+/// Who is at the other end of a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// The address the connection comes from.
+    pub addr: SocketAddr,
+    /// Plain HTTP, which is only served behind a TLS-terminating proxy:
+    /// `addr` is then the proxy's, shared by every client.
+    pub via_proxy: bool,
+}
 
 /// What every HTTP connection shares.
 pub struct HttpFace {
     pub service: Service,
     pub config: Arc<Config>,
+    /// Sessions, limits and the public URL of the self-service pages.
+    pub web: WebState,
 }
 
 impl HttpFace {
-    pub fn new(service: Service, config: Arc<Config>) -> Self {
-        HttpFace { service, config }
+    /// `public_url` is where people reach the pages (see
+    /// [`crate::web::public_url`]).
+    pub fn new(service: Service, config: Arc<Config>, public_url: String) -> Self {
+        HttpFace {
+            service,
+            config,
+            web: WebState::new(public_url),
+        }
     }
 }

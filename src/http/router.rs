@@ -4,14 +4,19 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::HttpFace;
+use super::{HttpFace, Peer};
 
 pub type Body = Full<Bytes>;
 
-pub async fn route(face: &HttpFace, request: Request<Incoming>) -> Response<Body> {
+/// `peer` is the client (the self-service pages limit by its address and
+/// recognise computers by it).
+pub async fn route(face: &HttpFace, request: Request<Incoming>, peer: Peer) -> Response<Body> {
     let path = request.uri().path();
     if path == crate::scim::PREFIX || path.starts_with(&format!("{}/", crate::scim::PREFIX)) {
         return crate::scim::handle(face, request).await;
+    }
+    if crate::web::serves(path) {
+        return crate::web::handle(face, request, peer).await;
     }
     match (request.method(), path) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),

@@ -43,12 +43,22 @@ impl Mail {
         self.header("Subject")
     }
 
-    /// Everything after the headers.
+    /// Everything after the headers, decoded from quoted-printable when the
+    /// message says it is (as a mail client would show it).
     pub fn body(&self) -> String {
-        self.data
+        let raw = self
+            .data
             .split_once("\r\n\r\n")
             .map(|(_, body)| body.to_string())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let quoted = self
+            .header("Content-Transfer-Encoding")
+            .is_some_and(|e| e.eq_ignore_ascii_case("quoted-printable"));
+        if quoted {
+            decode_quoted_printable(&raw)
+        } else {
+            raw
+        }
     }
 }
 
@@ -186,4 +196,24 @@ fn plain_user(b64: &str) -> Option<String> {
     let bytes = data_encoding::BASE64.decode(b64.trim().as_bytes()).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     text.split('\0').nth(1).map(str::to_string)
+}
+
+/// RFC 2045 quoted-printable: `=` at a line end joins lines, `=XX` is a byte.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -1,0 +1,119 @@
+//! How often one client address may ask for something (reset links): a
+//! fixed window per address, in memory. IPv6 clients count by their /64,
+//! which one machine usually holds whole.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Above this many tracked addresses, finished windows are dropped.
+const PRUNE_ABOVE: usize = 10_000;
+
+pub struct AddressLimiter {
+    max: u32,
+    window: Duration,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl AddressLimiter {
+    pub fn new(max: u32, window: Duration) -> Self {
+        AddressLimiter {
+            max,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request from `ip`; false when it is over the limit (the
+    /// refused request counts too, so hammering does not help).
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        self.count_at(ip, Instant::now(), 1) <= self.max
+    }
+
+    /// Counts one event from `ip` (a failed sign-in).
+    pub fn record(&self, ip: IpAddr) {
+        self.count_at(ip, Instant::now(), 1);
+    }
+
+    /// Whether `ip` has used up its allowance; counts nothing.
+    pub fn exhausted(&self, ip: IpAddr) -> bool {
+        self.count_at(ip, Instant::now(), 0) >= self.max
+    }
+
+    #[cfg(test)]
+    fn allow_at(&self, ip: IpAddr, now: Instant) -> bool {
+        self.count_at(ip, now, 1) <= self.max
+    }
+
+    /// Adds `n` to the count of `ip`'s window and gives the new count.
+    fn count_at(&self, ip: IpAddr, now: Instant, n: u32) -> u32 {
+        let key = client_key(ip);
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > PRUNE_ABOVE {
+            let window = self.window;
+            seen.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = seen.entry(key).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(n);
+        entry.1
+    }
+}
+
+/// The address a limit counts by: IPv4 (also when mapped into IPv6) as is,
+/// IPv6 by its /64.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut s = v6.segments();
+                s[4..].fill(0);
+                IpAddr::V6(s.into())
+            }
+        },
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_address_within_a_window() {
+        let l = AddressLimiter::new(2, Duration::from_secs(60));
+        let now = Instant::now();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert!(l.allow_at(a, now));
+        assert!(l.allow_at(a, now));
+        assert!(!l.allow_at(a, now));
+        assert!(l.allow_at(b, now));
+        assert!(l.allow_at(a, now + Duration::from_secs(61)));
+    }
+
+    #[test]
+    fn events_are_recorded_and_checked_apart() {
+        let l = AddressLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(!l.exhausted(a));
+        l.record(a);
+        assert!(!l.exhausted(a));
+        l.record(a);
+        assert!(l.exhausted(a));
+        assert!(l.exhausted(a), "checking counts nothing");
+    }
+
+    #[test]
+    fn ipv6_counts_by_64_and_mapped_ipv4_as_ipv4() {
+        let x: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let y: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(client_key(x), client_key(y));
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
+    }
+}

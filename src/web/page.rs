@@ -1,0 +1,115 @@
+//! The HTML around every self-service page: one layout, readable on a
+//! phone, no script; `escape` for every value a page echoes; the security
+//! headers every answer carries.
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Response, StatusCode};
+
+use crate::http::Body;
+
+/// HTML-escapes text for an element's content or a quoted attribute value.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:34em;margin:0 auto;padding:1em;line-height:1.5}\
+label{display:block;margin-top:.8em}\
+input,select,button{font-size:1em;width:100%;box-sizing:border-box;padding:.5em;margin-top:.2em}\
+button{margin-top:1em}\
+section{border-top:1px solid #ccc;margin-top:1.5em}\
+.error{color:#a00}.notice{color:#060}\
+svg{width:100%;max-width:16em;height:auto}\
+code{word-break:break-all}";
+
+/// A whole page: `body` is HTML the caller built with `escape`d values.
+pub fn layout(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} - dirgate</title><style>{STYLE}</style></head>\
+         <body><h1>{title}</h1>\n{body}\n</body></html>\n",
+        title = escape(title),
+    )
+}
+
+/// A paragraph of class `error` (or `notice`) around an escaped message.
+pub fn message(class: &str, text: &str) -> String {
+    format!("<p class=\"{class}\" role=\"alert\">{}</p>", escape(text))
+}
+
+/// A hidden input carrying the CSRF token.
+pub fn csrf_field(token: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(token)
+    )
+}
+
+/// An HTML answer with the security headers.
+pub fn html(status: StatusCode, html: String) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(html)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("content-type", "text/html; charset=utf-8"),
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+    ] {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    response
+}
+
+/// A page with only a title and a message.
+pub fn simple(status: StatusCode, title: &str, text: &str) -> Response<Body> {
+    html(status, layout(title, &format!("<p>{}</p>", escape(text))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_text_and_attributes() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(escape("plain Zoë"), "plain Zoë");
+    }
+
+    #[test]
+    fn pages_carry_the_security_headers() {
+        let r = simple(StatusCode::OK, "T<", "m&");
+        let h = r.headers();
+        assert!(h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["cache-control"], "no-store");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+    }
+}
