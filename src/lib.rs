@@ -4,6 +4,7 @@
 //! - `store`: the narrow storage interface and its SQLite backend.
 //! - `ldap`, `http`: the faces, translating wire requests into core calls.
 //! - `cli`, `daemon`, `config`, `tls`: the program around them.
+//! - `load`: the benchmark data set and load tool (`dirgate-load`).
 
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod core;
 pub mod daemon;
 pub mod http;
 pub mod ldap;
+pub mod load;
 pub mod scim;
 pub mod store;
 pub mod tls;
