@@ -45,7 +45,7 @@ enum Command {
         /// Also write the data set as LDIF for slapadd.
         #[arg(long, value_name = "FILE")]
         ldif: Option<PathBuf>,
-        /// Also write `DN PASSWORD` lines for ldclt's randombinddnfromfile.
+        /// Also write `DN<TAB>PASSWORD` lines for ldclt's randombinddnfromfile.
         #[arg(long, value_name = "FILE")]
         bind_file: Option<PathBuf>,
         /// Issue a SCIM bearer token for `admin` into this file (needs --data).

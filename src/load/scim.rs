@@ -269,7 +269,7 @@ pub(super) async fn worker(
                 (Method::GET, path, None, StatusCode::OK)
             }
             Mode::Create => {
-                let name = format!("load{}-{worker}-{n}", plan.run);
+                let name = format!("load{}w{worker}n{n}", plan.run);
                 let body = serde_json::json!({
                     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                     "userName": name,

@@ -164,12 +164,12 @@ pub fn write_ldif(out: &Path, config: &Config, accounts: usize) -> Result<(), Cl
     w.flush().map_err(io)
 }
 
-/// Writes `DN PASSWORD` lines, one per account with a password, for
+/// Writes `DN<TAB>PASSWORD` lines, one per account with a password, for
 /// `ldclt -e randombinddnfromfile=FILE`.
 pub fn write_bind_file(out: &Path, accounts: usize) -> Result<(), CliError> {
     let mut s = String::new();
     for i in (0..accounts).filter(|&i| has_password(i)) {
-        let _ = writeln!(s, "{} {PASSWORD}", person_dn(i));
+        let _ = writeln!(s, "{}\t{PASSWORD}", person_dn(i));
     }
     std::fs::write(out, s).map_err(|source| CliError::Io {
         context: format!("cannot write {}", out.display()),
