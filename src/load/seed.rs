@@ -8,10 +8,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::cli::{open_directory, CliError};
+use crate::cli::{open_directory, password_hasher, CliError};
 use crate::config::Config;
 use crate::core::model::NodeKind;
-use crate::core::password::PasswordHasher;
 use crate::core::{Actor, NewAccount, NewNode};
 
 /// The password of every account that has one.
@@ -103,13 +102,7 @@ pub fn seed_directory(
 /// string made with `config`'s argon2 parameters (one hash, as dirgate's
 /// side shares one prepared password).
 pub fn write_ldif(out: &Path, config: &Config, accounts: usize) -> Result<(), CliError> {
-    let p = &config.password;
-    let hasher = PasswordHasher::new(
-        p.argon2_memory_kib,
-        p.argon2_iterations,
-        p.argon2_parallelism,
-    )?;
-    let phc = hasher.hash(PASSWORD)?;
+    let phc = password_hasher(config)?.hash(PASSWORD)?;
     let io = |source| CliError::Io {
         context: format!("cannot write {}", out.display()),
         source,
