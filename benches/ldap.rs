@@ -5,28 +5,18 @@
 //!     cargo bench --bench ldap                      # 10,000 accounts
 //!     DIRGATE_BENCH_ACCOUNTS=100000 cargo bench --bench ldap
 //!
-//! Each figure is the median of three runs (these machines are shared and
-//! noisy); latency percentiles are from the median run.
+//! The load itself is `dirgate::load` (also the `dirgate-load` tool; see
+//! bench/compare.sh for the comparison with slapd). Each figure is the
+//! median of three runs (these machines are shared and noisy); latency
+//! percentiles are from the median run.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
-use ldap3_proto::proto::{
-    LdapBindCred, LdapBindRequest, LdapDerefAliases, LdapFilter, LdapMsg, LdapOp, LdapResultCode,
-    LdapSearchRequest, LdapSearchScope,
-};
-use ldap3_proto::LdapCodec;
-use tokio::net::TcpStream;
-use tokio_util::codec::Framed;
-
-use dirgate::cli::open_directory;
 use dirgate::config::Config;
-use dirgate::core::{Actor, NewAccount};
+use dirgate::load::{self, seed, Mode, Options, Report, Target};
 
-const PASSWORD: &str = "Bench7Secret";
 const RUNS: usize = 3;
 
 fn main() {
@@ -55,7 +45,7 @@ fn main() {
     .unwrap();
 
     let started = Instant::now();
-    seed(&data, accounts);
+    seed::seed_directory(&data, &Config::default(), accounts, false).unwrap();
     eprintln!(
         "seeded {accounts} accounts in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -68,9 +58,16 @@ fn main() {
         .unwrap();
     let duration = Duration::from_secs(seconds);
     let runs = if full { RUNS } else { 1 };
-    let run = |op| runtime.block_on(load(addr, concurrency, duration, op, accounts));
-    let searches = median_run(runs, || run(Op::Search));
-    let binds = median_run(runs, || run(Op::Bind));
+    let run = |mode| {
+        let mut opts = Options::new(Target::Ldap(addr), mode, accounts);
+        opts.concurrency = concurrency;
+        opts.duration = duration;
+        let report = runtime.block_on(load::run(&opts)).unwrap();
+        assert_eq!(report.errors, 0, "{:?}", report.first_error);
+        report
+    };
+    let searches = median_run(runs, || run(Mode::Search));
+    let binds = median_run(runs, || run(Mode::Bind));
     let _ = child.kill();
     let _ = child.wait();
 
@@ -85,29 +82,8 @@ fn main() {
     ] {
         println!(
             "{:<28} {:>10.0} {:>10.3} {:>10.3}",
-            name,
-            r.ops_per_sec,
-            r.p50.as_secs_f64() * 1e3,
-            r.p99.as_secs_f64() * 1e3
+            name, r.ops_per_sec, r.p50_ms, r.p99_ms
         );
-    }
-}
-
-/// Accounts user00000..; every hundredth has a password.
-fn seed(data: &std::path::Path, accounts: usize) {
-    let config = Config::default();
-    let dir = open_directory(data, &config).unwrap();
-    dir.bootstrap().unwrap();
-    let prepared = dir.prepare_password(PASSWORD).unwrap();
-    for i in 0..accounts {
-        let mut new = NewAccount::named(format!("user{i:05}"));
-        new.given_name = format!("Given{i}");
-        new.family_name = format!("Family{i}");
-        new.email = Some(format!("user{i:05}@example.com"));
-        if i % 100 == 0 {
-            new.password = Some(prepared.clone());
-        }
-        dir.create_account(&Actor::System, new).unwrap();
     }
 }
 
@@ -168,139 +144,8 @@ fn listening_port(pid: u32) -> Option<SocketAddr> {
     })
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Op {
-    Search,
-    Bind,
-}
-
-#[derive(Clone, Copy)]
-struct RunResult {
-    ops_per_sec: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-fn median_run(runs: usize, mut run: impl FnMut() -> RunResult) -> RunResult {
-    let mut results: Vec<RunResult> = (0..runs).map(|_| run()).collect();
+fn median_run(runs: usize, mut run: impl FnMut() -> Report) -> Report {
+    let mut results: Vec<Report> = (0..runs).map(|_| run()).collect();
     results.sort_by(|a, b| a.ops_per_sec.total_cmp(&b.ops_per_sec));
-    results[runs / 2]
-}
-
-async fn load(
-    addr: SocketAddr,
-    concurrency: usize,
-    duration: Duration,
-    op: Op,
-    accounts: usize,
-) -> RunResult {
-    let deadline = Instant::now() + duration;
-    let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let mut tasks = Vec::new();
-    for worker in 0..concurrency {
-        let latencies = latencies.clone();
-        tasks.push(tokio::spawn(async move {
-            let stream = TcpStream::connect(addr).await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            let mut conn = Framed::new(stream, LdapCodec::default());
-            let mut mine = Vec::new();
-            let mut msgid = 1;
-            // A cheap generator; a different sequence per worker.
-            let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ (worker as u64 + 1);
-            while Instant::now() < deadline {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let t = Instant::now();
-                match op {
-                    Op::Search => {
-                        let uid = format!("user{:05}", x as usize % accounts);
-                        let n = search(&mut conn, msgid, &uid).await;
-                        assert_eq!(n, 1, "{uid} not found");
-                    }
-                    Op::Bind => {
-                        let i = (x as usize % (accounts / 100).max(1)) * 100;
-                        let dn = format!("uid=user{i:05},ou=people,dc=example,dc=com");
-                        let code = bind(&mut conn, msgid, &dn, PASSWORD).await;
-                        assert_eq!(code, LdapResultCode::Success);
-                    }
-                }
-                mine.push(t.elapsed());
-                msgid += 1;
-            }
-            latencies.lock().unwrap().extend(mine);
-        }));
-    }
-    let start = Instant::now();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let elapsed = start.elapsed();
-    let mut all = latencies.lock().unwrap().clone();
-    all.sort();
-    let pick = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    RunResult {
-        ops_per_sec: all.len() as f64 / elapsed.as_secs_f64(),
-        p50: pick(0.50),
-        p99: pick(0.99),
-    }
-}
-
-async fn bind(
-    conn: &mut Framed<TcpStream, LdapCodec>,
-    msgid: i32,
-    dn: &str,
-    pw: &str,
-) -> LdapResultCode {
-    let req = LdapBindRequest {
-        version: 3,
-        dn: dn.to_owned(),
-        cred: LdapBindCred::Simple(pw.to_owned()),
-    };
-    conn.send(LdapMsg::new(msgid, LdapOp::BindRequest(req)))
-        .await
-        .unwrap();
-    match conn.next().await.unwrap().unwrap().op {
-        LdapOp::BindResponse(r) => r.res.code,
-        other => panic!("unexpected {other:?}"),
-    }
-}
-
-/// One bind as the admin-less first account is not possible here, so the
-/// searcher binds as a seeded account with a password first.
-async fn search(conn: &mut Framed<TcpStream, LdapCodec>, msgid: i32, uid: &str) -> usize {
-    if msgid == 1 {
-        let code = bind(
-            conn,
-            0x7fff_0000,
-            "uid=user00000,ou=people,dc=example,dc=com",
-            PASSWORD,
-        )
-        .await;
-        assert_eq!(code, LdapResultCode::Success);
-    }
-    let req = LdapSearchRequest {
-        base: "dc=example,dc=com".into(),
-        scope: LdapSearchScope::Subtree,
-        aliases: LdapDerefAliases::Never,
-        sizelimit: 0,
-        timelimit: 0,
-        typesonly: false,
-        filter: LdapFilter::Equality("uid".into(), uid.into()),
-        attrs: vec!["cn".into(), "mail".into()],
-    };
-    conn.send(LdapMsg::new(msgid, LdapOp::SearchRequest(req)))
-        .await
-        .unwrap();
-    let mut entries = 0;
-    loop {
-        match conn.next().await.unwrap().unwrap().op {
-            LdapOp::SearchResultEntry(_) => entries += 1,
-            LdapOp::SearchResultDone(r) => {
-                assert_eq!(r.code, LdapResultCode::Success, "{}", r.message);
-                return entries;
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    results.swap_remove(runs / 2)
 }

@@ -4,7 +4,10 @@
 //! - `store`: the narrow storage interface and its SQLite backend.
 //! - `ldap`, `http`: the faces, translating wire requests into core calls;
 //!   `scim` and `web` (the self-service pages) are served by `http`.
+//! - `notify`: delivers the outbox (email codes and links, SMS codes).
+//! - `import`, `export`: LDIF and JSON in and out.
 //! - `cli`, `daemon`, `config`, `tls`: the program around them.
+//! - `load`: the benchmark data set and load tool (`dirgate-load`).
 
 pub mod cli;
 pub mod config;
@@ -14,6 +17,7 @@ pub mod export;
 pub mod http;
 pub mod import;
 pub mod ldap;
+pub mod load;
 pub mod notify;
 pub mod scim;
 pub mod store;

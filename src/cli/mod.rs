@@ -269,14 +269,9 @@ pub fn open_directory(data: &Path, config: &Config) -> Result<Directory, CliErro
         source,
     })?;
     let store = SqliteStore::open(&data.join(DATABASE_FILE), config.store.readers)?;
-    let p = &config.password;
-    let hasher = PasswordHasher::new(
-        p.argon2_memory_kib,
-        p.argon2_iterations,
-        p.argon2_parallelism,
-    )?;
+    let hasher = password_hasher(config)?;
     let policy = PasswordPolicy {
-        min_length: p.min_length,
+        min_length: config.password.min_length,
     };
     let mut directory = Directory::new(
         Arc::new(store),
@@ -286,6 +281,16 @@ pub fn open_directory(data: &Path, config: &Config) -> Result<Directory, CliErro
     )?;
     directory.set_second_factor(second_factor_settings(config));
     Ok(directory)
+}
+
+/// argon2id with the `[password]` parameters.
+pub fn password_hasher(config: &Config) -> Result<PasswordHasher, CliError> {
+    let p = &config.password;
+    Ok(PasswordHasher::new(
+        p.argon2_memory_kib,
+        p.argon2_iterations,
+        p.argon2_parallelism,
+    )?)
 }
 
 /// `[second_factor]`, and which channels `[email]` and `[sms]` configure.
