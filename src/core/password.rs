@@ -5,8 +5,8 @@
 //! Hashing and verifying are CPU-heavy and run on the bounded password pool
 //! (see `service.rs`), never on an async worker.
 
+use argon2::PasswordHasher as _;
 use argon2::{Algorithm, Argon2, Params, Version};
-use argon2::{PasswordHasher as _, PasswordVerifier as _};
 
 use crate::core::error::{CoreError, CoreResult};
 
@@ -63,10 +63,7 @@ impl PasswordHasher {
     /// compared in constant time.
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         match Scheme::of(stored) {
-            Scheme::Argon2(phc) => self
-                .argon2()
-                .verify_password(password.as_bytes(), phc)
-                .is_ok(),
+            Scheme::Argon2(phc) => verify_argon2(password, phc),
             Scheme::Imported(scheme, rest) => verify_imported(scheme, rest, password),
             Scheme::Unknown => false,
         }
@@ -76,6 +73,62 @@ impl PasswordHasher {
     pub fn verify_decoy(&self, password: &str) {
         let _ = self.verify(password, &self.decoy);
     }
+}
+
+thread_local! {
+    /// The argon2 working memory of this thread (19 MiB at the default
+    /// parameters), kept between verifications. Allocating it afresh for
+    /// each bind let glibc's allocator keep the freed blocks of every size it
+    /// had seen: a bind flood grew the daemon to 2 GiB. Kept per thread, the
+    /// memory is bounded by the password pool's size.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The most argon2 memory a thread keeps between verifications: 256 MiB
+/// in 1 KiB blocks.
+const KEPT_BLOCKS: usize = 256 * 1024;
+
+/// Verifies an argon2 PHC string with the parameters it names, in this
+/// thread's reused memory, comparing the outputs in constant time.
+fn verify_argon2(password: &str, phc: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let Ok(hash) = argon2::PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.as_bytes().len()];
+    let run = |memory: &mut [argon2::Block], out: &mut [u8]| {
+        argon2.hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), out, memory)
+    };
+    let computed = if blocks > KEPT_BLOCKS {
+        // An unusually costly imported hash: its memory is not kept.
+        run(&mut vec![argon2::Block::default(); blocks], &mut out)
+    } else {
+        ARGON2_MEMORY.with(|memory| {
+            let mut memory = memory.borrow_mut();
+            if memory.len() < blocks {
+                memory.resize(blocks, argon2::Block::default());
+            }
+            run(&mut memory[..blocks], &mut out)
+        })
+    };
+    computed.is_ok() && bool::from(out.ct_eq(expected.as_bytes()))
 }
 
 /// What kind of hash a stored password is.
