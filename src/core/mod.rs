@@ -8,6 +8,7 @@ pub mod enrolment;
 pub mod error;
 pub mod model;
 pub mod password;
+pub mod password_pool;
 pub mod query;
 pub mod random;
 pub mod reset;

@@ -1,7 +1,8 @@
 //! The async door to the core. Store work and password hashing block, so
 //! they run on two bounded pools of their own, never on the async workers:
-//! a flood of binds fills the password pool and waits there, while searches
-//! keep flowing through the store pool.
+//! a flood of binds fills the password pool (low-priority threads of its
+//! own, `password_pool.rs`) and waits there, while searches keep flowing
+//! through the store pool.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use crate::core::directory::{AuthError, Directory};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::Account;
 use crate::core::password::PreparedPassword;
+use crate::core::password_pool::PasswordPool;
 use crate::core::second_factor::Computer;
 
 /// At most `size` closures running at once on tokio's blocking threads; the
@@ -53,7 +55,7 @@ impl BlockingPool {
 pub struct Service {
     directory: Arc<Directory>,
     store_pool: BlockingPool,
-    password_pool: BlockingPool,
+    password_pool: PasswordPool,
 }
 
 impl Service {
@@ -61,7 +63,7 @@ impl Service {
         Service {
             directory: Arc::new(directory),
             store_pool: BlockingPool::new(store_threads),
-            password_pool: BlockingPool::new(password_threads),
+            password_pool: PasswordPool::new(password_threads),
         }
     }
 
