@@ -14,6 +14,7 @@ use tracing::{info, warn};
 
 use crate::cli::{open_directory, CliError};
 use crate::config::Config;
+use crate::core::audit::Face;
 use crate::core::directory::BOOTSTRAP_ADMIN;
 use crate::core::Service;
 use crate::notify::{Notifier, Wake};
@@ -117,7 +118,7 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
 
     let ldap_face = Arc::new(
         ldap::LdapFace::new(
-            service.clone(),
+            service.for_face(Face::Ldap),
             config.clone(),
             tls::ldap_server_config(&material)?,
         )
@@ -158,7 +159,7 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
         http_listener.as_ref().and_then(|l| l.local_addr().ok()),
     );
     let http_face = Arc::new(http::HttpFace::new(
-        service.clone(),
+        service.for_face(Face::Scim),
         config.clone(),
         public_url,
     ));

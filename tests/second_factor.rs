@@ -7,6 +7,8 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::sms_gateway::SmsGateway;
@@ -281,12 +283,17 @@ fn a_backup_taken_under_write_load_restores_every_finished_write() {
     let backup = tmp.path().join("backup.db");
 
     // Writes through the CLI (each a committed transaction), on a thread,
-    // while the backup is taken.
+    // until told to stop; the backup is taken in the middle of them.
     let (data2, config2) = (data.clone(), config.clone());
+    let written = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (count, stopping) = (written.clone(), stop.clone());
     let writer = std::thread::spawn(move || {
         let mut finished = Vec::new();
-        for i in 0..60 {
+        let mut i = 0;
+        while !stopping.load(Ordering::SeqCst) {
             let name = format!("w{i}");
+            i += 1;
             let out = common::run_cli(&data2, &config2, &["user", "add", &name], None);
             assert!(
                 out.status.success(),
@@ -294,19 +301,31 @@ fn a_backup_taken_under_write_load_restores_every_finished_write() {
                 String::from_utf8_lossy(&out.stderr)
             );
             finished.push((name, std::time::Instant::now()));
+            count.fetch_add(1, Ordering::SeqCst);
         }
         finished
     });
-    std::thread::sleep(Duration::from_millis(700));
+    let wait_for = |n: usize| {
+        let start = std::time::Instant::now();
+        while written.load(Ordering::SeqCst) < n {
+            assert!(start.elapsed() < WAIT, "the writer stalled");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait_for(10);
     let began = std::time::Instant::now();
     cli(&d, &["backup", backup.to_str().unwrap()], None);
+    let after_backup = written.load(Ordering::SeqCst);
+    wait_for(after_backup + 5);
+    stop.store(true, Ordering::SeqCst);
     let finished = writer.join().unwrap();
     let before: Vec<&String> = finished
         .iter()
         .filter(|(_, at)| *at < began)
         .map(|(n, _)| n)
         .collect();
-    assert!(!before.is_empty() && before.len() < 60, "{}", before.len());
+    let last = finished.last().map(|(n, _)| n.clone()).unwrap();
+    assert!(before.len() >= 10 && before.len() < finished.len());
 
     // A restore while the daemon runs is refused; stopped, it works.
     let out = d.command(&["restore", backup.to_str().unwrap()], None);
@@ -320,8 +339,8 @@ fn a_backup_taken_under_write_load_restores_every_finished_write() {
         let shown = d.command(&["user", "show", name], None);
         assert!(shown.status.success(), "{name} lost by backup and restore");
     }
-    let last = d.command(&["user", "show", "w59"], None);
-    assert!(!last.status.success(), "the restore replaced the store");
+    let gone = d.command(&["user", "show", &last], None);
+    assert!(!gone.status.success(), "the restore replaced the store");
     let conn = rusqlite::Connection::open(data.join("dirgate.db")).unwrap();
     let check: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))

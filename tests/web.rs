@@ -318,6 +318,25 @@ fn forgot_answers_alike_then_the_link_sets_a_password_once() {
     for secret in [token.as_str(), "New7Horse", PW] {
         assert!(!log.contains(secret), "{secret} in the log");
     }
+
+    // The pages' changes are audited as the web face, without the token.
+    let audit = d.command(&["audit", "--json", "--user", "alice"], None);
+    let text = String::from_utf8_lossy(&audit.stdout).into_owned();
+    assert!(
+        text.lines().any(
+            |l| l.contains(r#""face":"web""#) && l.contains(r#""action":"account.reset-link""#)
+        ),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains(r#""face":"web""#) && l.contains("password set by reset link")),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&token),
+        "the reset token is in the audit log"
+    );
 }
 
 #[test]

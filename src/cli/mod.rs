@@ -2,6 +2,7 @@
 //! `serve` open the same store the daemon uses (SQLite WAL allows both at
 //! once) and act as the operator.
 
+mod audit;
 mod backup;
 mod computers;
 mod group;
@@ -91,6 +92,21 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the store with the backup FILE; the daemon must be stopped.
     Restore { file: PathBuf },
+    /// The audit log, newest first: every change (who, through which face,
+    /// what, the result) and every failed authentication.
+    Audit {
+        /// Only events by or about this user.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only events at or after this time (2026-11-23T10:00:00Z or 2026-11-23).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write everything out: LDIF (what LDAP shows) or JSON (what SCIM
     /// shows), to standard output. No password hashes unless --secrets.
     Export {
@@ -315,6 +331,12 @@ pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(),
         Command::Computers(cmd) => computers::run(global, config, cmd),
         Command::Backup { file } => backup::backup(global, &file),
         Command::Restore { file } => backup::restore(global, &file),
+        Command::Audit {
+            user,
+            since,
+            limit,
+            json,
+        } => audit::run(global, config, user, since, limit, json),
         Command::Import { file, dry_run } => import::run(global, config, &file, dry_run),
         Command::Export { format, secrets } => {
             let dir = open_directory(&global.data, config)?;

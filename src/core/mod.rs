@@ -3,6 +3,7 @@
 //! what, `directory` the operations, `service` the async door the faces use.
 
 pub mod access;
+pub mod audit;
 pub mod directory;
 pub mod enrolment;
 pub mod error;

@@ -77,6 +77,16 @@ impl Directory {
         self.store
             .issue_reset(account.id, &token_hash(&token), expires, &message, now)?;
         self.message_queued();
+        self.audit(
+            "anonymous",
+            "account.reset-link",
+            &account.user_name,
+            &format!(
+                "reset link sent to {}",
+                crate::core::second_factor::masked(Channel::Email, &email)
+            ),
+            "ok: the account cannot sign in until the password is changed",
+        );
         Ok(())
     }
 
@@ -135,10 +145,23 @@ impl Directory {
     /// against the policy and hashed), clears the reset state and forgets
     /// every recognised computer, all at once.
     pub fn reset_password(&self, token: &str, password: PreparedPassword) -> CoreResult<()> {
+        let hash = token_hash(token);
+        let owner = self
+            .store
+            .reset_token(&hash)?
+            .map(|t| self.account_label(t.account));
         if self
             .store
-            .spend_reset(&token_hash(token), &password.0, Timestamp::now())?
+            .spend_reset(&hash, &password.0, Timestamp::now())?
         {
+            let name = owner.unwrap_or_default();
+            self.audit(
+                &name,
+                "account.password",
+                &name,
+                "password set by reset link",
+                "ok",
+            );
             Ok(())
         } else {
             Err(CoreError::InvalidValue {

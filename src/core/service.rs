@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::core::access::Actor;
+use crate::core::audit::{with_face, Face};
 use crate::core::directory::{AuthError, Directory};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::Account;
@@ -56,6 +57,8 @@ pub struct Service {
     directory: Arc<Directory>,
     store_pool: BlockingPool,
     password_pool: PasswordPool,
+    /// The face this handle serves, for the audit log.
+    face: Face,
 }
 
 impl Service {
@@ -64,6 +67,15 @@ impl Service {
             directory: Arc::new(directory),
             store_pool: BlockingPool::new(store_threads),
             password_pool: PasswordPool::new(password_threads),
+            face: Face::Cli,
+        }
+    }
+
+    /// The same service, recording its changes as made through `face`.
+    pub fn for_face(&self, face: Face) -> Service {
+        Service {
+            face,
+            ..self.clone()
         }
     }
 
@@ -78,7 +90,10 @@ impl Service {
         F: FnOnce(&Directory) -> CoreResult<T> + Send + 'static,
     {
         let directory = self.directory.clone();
-        self.store_pool.run(move || call(&directory)).await?
+        let face = self.face;
+        self.store_pool
+            .run(move || with_face(face, || call(&directory)))
+            .await?
     }
 
     /// Runs a core call as `actor` on the store pool: what every face does
@@ -121,8 +136,13 @@ impl Service {
             })
             .await?;
         let directory = self.directory.clone();
+        let face = self.face;
         self.store_pool
-            .run(move || directory.finish_authentication(attempt, verdict, &computer))
+            .run(move || {
+                with_face(face, || {
+                    directory.finish_authentication(attempt, verdict, &computer)
+                })
+            })
             .await?
     }
 

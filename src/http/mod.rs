@@ -28,7 +28,10 @@ pub struct Peer {
 
 /// What every HTTP connection shares.
 pub struct HttpFace {
+    /// The core as SCIM uses it.
     pub service: Service,
+    /// The core as the self-service pages use it (audited as `web`).
+    pub web_service: Service,
     pub config: Arc<Config>,
     /// Sessions, limits and the public URL of the self-service pages.
     pub web: WebState,
@@ -39,6 +42,7 @@ impl HttpFace {
     /// [`crate::web::public_url`]).
     pub fn new(service: Service, config: Arc<Config>, public_url: String) -> Self {
         HttpFace {
+            web_service: service.for_face(crate::core::audit::Face::Web),
             service,
             config,
             web: WebState::new(public_url),

@@ -5,6 +5,7 @@
 //! that into a query. A second backend (a replicated SQL engine) implements
 //! [`Store`] and nothing else changes.
 
+pub mod audit;
 pub mod factors;
 pub mod outbox;
 pub mod sqlite;
@@ -18,6 +19,7 @@ use crate::core::model::{
 };
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 
+pub use audit::{AuditLog, AuditRecord};
 pub use factors::{Factors, PendingCode, RecognisedComputer, ResetToken};
 pub use outbox::{MessageState, NewMessage, Outbox, QueuedMessage};
 pub use sqlite::{backup, restore, SqliteStore};
@@ -212,7 +214,7 @@ pub struct TokenRow {
 /// outbox and for second factors, `outbox.rs` and `factors.rs`). All calls block; the core
 /// runs them on the bounded store pool, never on an async worker. There is
 /// deliberately no call that deletes an account.
-pub trait Store: Outbox + Factors + Send + Sync + 'static {
+pub trait Store: Outbox + Factors + AuditLog + Send + Sync + 'static {
     // --- accounts ---------------------------------------------------------
     fn insert_account(&self, row: &NewAccountRow) -> StoreResult<AccountId>;
     /// Applies `update` to account `id`. With `expected_version`, fails with

@@ -89,7 +89,7 @@ async fn signed_in(
     };
     let account_id = view.account;
     let (actor, stamp) = match face
-        .service
+        .web_service
         .run(move |d| d.actor_with_password_stamp(account_id))
         .await
     {
@@ -356,7 +356,7 @@ pub async fn sign_in(
         format!("{password};{code}")
     };
     let result = face
-        .service
+        .web_service
         .authenticate(user.clone(), credential, computer)
         .await;
     if matches!(
@@ -373,7 +373,7 @@ pub async fn sign_in(
             }
             let id = account.id;
             let (_, stamp) = face
-                .service
+                .web_service
                 .run(move |d| d.actor_with_password_stamp(id))
                 .await?;
             let view = face.web.sessions.create(account.id, stamp);
@@ -477,7 +477,7 @@ pub async fn act(
                 ..AccountChange::default()
             };
             match face
-                .service
+                .web_service
                 .run_as(&s.actor, move |d, a| d.update_account(a, id, change, None))
                 .await
             {
@@ -513,7 +513,7 @@ pub async fn act(
             let code = fields.get("code").trim().to_owned();
             let id = s.account.id;
             match face
-                .service
+                .web_service
                 .run_as(&s.actor, move |d, a| {
                     d.confirm_totp_enrolment(a, id, secret, &code)
                 })
@@ -579,24 +579,24 @@ async fn change_password(
         ]));
     }
     if !face
-        .service
+        .web_service
         .password_matches(s.account.user_name.clone(), fields.get("old").to_owned())
         .await?
     {
         return Ok(Note::Refused(vec!["The current password is wrong.".into()]));
     }
-    let prepared = match face.service.prepare_password(new.to_owned()).await {
+    let prepared = match face.web_service.prepare_password(new.to_owned()).await {
         Ok(p) => p,
         Err(CoreError::PasswordPolicy(rules)) => return Ok(Note::Refused(rules_in_words(&rules))),
         Err(e) => return Err(e.into()),
     };
     let id = s.account.id;
-    face.service
+    face.web_service
         .run_as(&s.actor, move |d, a| d.set_password(a, id, prepared))
         .await?;
     // This session goes on with the new password; any other ends.
     let (_, stamp) = face
-        .service
+        .web_service
         .run(move |d| d.actor_with_password_stamp(id))
         .await?;
     face.web.sessions.set_stamp(&s.session.id, stamp);

@@ -82,7 +82,7 @@ pub async fn submit(
     // the answer nor the time it takes differs for an account that exists;
     // a failure is logged, never shown.
     let base = face.web.public_url.clone();
-    let service = face.service.clone();
+    let service = face.web_service.clone();
     tokio::spawn(async move {
         let result = service
             .run(move |d| d.request_password_reset(&who, &base))

@@ -90,7 +90,7 @@ async fn link_works(face: &HttpFace, token: &str) -> Result<bool, WebError> {
     }
     let token = token.to_owned();
     Ok(face
-        .service
+        .web_service
         .run(move |d| d.reset_link_works(&token))
         .await?)
 }
@@ -137,7 +137,7 @@ pub async fn submit(
             ),
         ));
     }
-    let prepared = match face.service.prepare_password(password.to_owned()).await {
+    let prepared = match face.web_service.prepare_password(password.to_owned()).await {
         Ok(p) => p,
         Err(CoreError::PasswordPolicy(rules)) => {
             return Ok(html(
@@ -149,7 +149,7 @@ pub async fn submit(
     };
     let spent = token.clone();
     match face
-        .service
+        .web_service
         .run(move |d| d.reset_password(&spent, prepared))
         .await
     {

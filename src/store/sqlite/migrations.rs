@@ -35,6 +35,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "messages",
         sql: include_str!("migrations/0003_messages.sql"),
     },
+    Migration {
+        version: 4,
+        name: "audit",
+        sql: include_str!("migrations/0004_audit.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

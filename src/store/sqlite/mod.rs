@@ -11,6 +11,7 @@
 //!   memberships shown beside a page of search results;
 //! - this file: [`SqliteStore::open`] and the [`Store`] calls.
 
+mod audit;
 mod backup;
 pub use backup::{backup, restore};
 mod convert;

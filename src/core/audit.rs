@@ -1,0 +1,204 @@
+//! The audit log: every change made through the core and every failed
+//! authentication, recorded once, here, whichever face asked. The face is
+//! set by the caller for the work it runs (`Service` for LDAP, SCIM and the
+//! pages; the command line is the default), so the operations themselves
+//! need no extra argument.
+
+use std::cell::Cell;
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+
+use crate::core::access::Actor;
+use crate::core::directory::{AccountChange, Directory, GroupEdit, MemberEdit};
+use crate::core::error::CoreResult;
+use crate::core::model::{AccountId, NodeId};
+use crate::store::AuditRecord;
+
+/// Which face a change came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    Ldap,
+    Scim,
+    Web,
+    Cli,
+}
+
+impl Face {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Face::Ldap => "ldap",
+            Face::Scim => "scim",
+            Face::Web => "web",
+            Face::Cli => "cli",
+        }
+    }
+}
+
+thread_local! {
+    static FACE: Cell<Face> = const { Cell::new(Face::Cli) };
+}
+
+/// Runs `work` with `face` as the face of whatever it audits.
+pub fn with_face<T>(face: Face, work: impl FnOnce() -> T) -> T {
+    let before = FACE.with(|f| f.replace(face));
+    let out = work();
+    FACE.with(|f| f.set(before));
+    out
+}
+
+fn current_face() -> Face {
+    FACE.with(Cell::get)
+}
+
+pub(super) fn actor_name(actor: &Actor) -> String {
+    match actor.account() {
+        Some(a) => a.user_name.clone(),
+        None => "system".into(),
+    }
+}
+
+/// What an account change changes, by field, without secret values.
+pub(super) fn describe_change(c: &AccountChange) -> String {
+    let mut out = Vec::new();
+    let mut put = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            out.push(format!("{name}={v}"));
+        }
+    };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+    let id = |v: &Option<i64>| v.map_or_else(|| "(none)".into(), |i| format!("#{i}"));
+    put("user name", c.user_name.clone());
+    put("first name", c.given_name.clone());
+    put("last name", c.family_name.clone());
+    put("email", c.email.as_ref().map(opt));
+    put("mobile", c.mobile.as_ref().map(opt));
+    put("time zone", c.time_zone.clone());
+    put("type", c.account_type.map(|t| t.display_name().into()));
+    put("method", c.auth_method.map(|m| m.display_name().into()));
+    put("restricted to", c.restricted_to.as_ref().map(id));
+    put("manager", c.manager.as_ref().map(id));
+    put("roles", c.roles.as_ref().map(|r| r.join(" ")));
+    put("status", c.status.map(|s| s.display_name().into()));
+    put("external id", c.external_id.as_ref().map(opt));
+    if out.is_empty() {
+        "nothing".into()
+    } else {
+        out.join(", ")
+    }
+}
+
+pub(super) fn describe_edit(e: &GroupEdit) -> String {
+    let mut out = String::new();
+    if let Some(n) = &e.name {
+        let _ = write!(out, "name={n}, ");
+    }
+    if let Some(x) = &e.external_id {
+        let _ = write!(out, "external id={}, ", x.as_deref().unwrap_or("(none)"));
+    }
+    if let Some(p) = e.parent {
+        let _ = write!(
+            out,
+            "parent={}, ",
+            p.map_or("(top)".into(), |p| format!("#{p}"))
+        );
+    }
+    match &e.members {
+        MemberEdit::Keep => {}
+        MemberEdit::Replace { people, groups } => {
+            let _ = write!(
+                out,
+                "members set to {} people and {} groups",
+                people.len(),
+                groups.len()
+            );
+        }
+        MemberEdit::Change {
+            add,
+            remove,
+            add_groups,
+        } => {
+            let _ = write!(
+                out,
+                "members +{} -{}, subgroups +{}",
+                add.len(),
+                remove.len(),
+                add_groups.len()
+            );
+        }
+    }
+    let out = out.trim_end_matches(", ").to_owned();
+    if out.is_empty() {
+        "nothing".into()
+    } else {
+        out
+    }
+}
+
+impl Directory {
+    /// The name an account is recorded under (its user name, or `#id`).
+    pub(super) fn account_label(&self, id: AccountId) -> String {
+        match self.store.account(id) {
+            Ok(Some(a)) => a.user_name,
+            _ => format!("#{id}"),
+        }
+    }
+
+    pub(super) fn node_label(&self, id: NodeId) -> String {
+        match self.store.node(id) {
+            Ok(Some(n)) => n.name,
+            _ => format!("#{id}"),
+        }
+    }
+
+    /// Records one event. A failure to record is logged, not returned: the
+    /// change it describes has happened (or been refused) already.
+    pub(super) fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+        result: &str,
+    ) {
+        let record = AuditRecord {
+            at: Timestamp::now(),
+            actor: actor.chars().take(128).collect(),
+            face: current_face().as_str().into(),
+            action: action.into(),
+            target: target.chars().take(128).collect(),
+            detail: detail.into(),
+            result: result.chars().take(512).collect(),
+        };
+        if let Err(e) = self.store.append_audit(&record) {
+            tracing::error!(error = %e, action, "cannot write the audit log");
+        }
+    }
+
+    /// Records the outcome of a core operation by `actor`.
+    pub(super) fn audited<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        detail: &str,
+        result: CoreResult<T>,
+    ) -> CoreResult<T> {
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => format!("refused: {e}"),
+        };
+        self.audit(&actor_name(actor), action, target, detail, &outcome);
+        result
+    }
+
+    /// The newest audit records (for `dirgate audit`).
+    pub fn audit_records(
+        &self,
+        user: Option<&str>,
+        since: Option<Timestamp>,
+        limit: u32,
+    ) -> CoreResult<Vec<AuditRecord>> {
+        Ok(self.store.audit_records(user, since, limit)?)
+    }
+}
