@@ -142,6 +142,23 @@ pub struct HttpConfig {
     /// of `https_listen`, with `localhost` for a loopback address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Who may read `/metrics` (Prometheus) on these listeners.
+    pub metrics: MetricsAccess,
+}
+
+/// `[http] metrics`: who may read `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsAccess {
+    /// Clients on this machine only. Over plain HTTP (behind a proxy, whose
+    /// address every client shares) only requests without forwarding
+    /// headers, so that what a proxy forwards is refused.
+    #[default]
+    Loopback,
+    /// Any client.
+    Everyone,
+    /// Not served (404).
+    Off,
 }
 
 impl Default for HttpConfig {
@@ -152,6 +169,7 @@ impl Default for HttpConfig {
             max_body_bytes: 1_048_576,
             idle_timeout_secs: 60,
             public_url: None,
+            metrics: MetricsAccess::Loopback,
         }
     }
 }

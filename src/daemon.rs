@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::core::audit::Face;
 use crate::core::directory::BOOTSTRAP_ADMIN;
 use crate::core::Service;
+use crate::metrics::Metrics;
 use crate::notify::{Notifier, Wake};
 use crate::store::Outbox;
 use crate::{http, ldap, tls};
@@ -106,8 +107,10 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
     let (stop, shutdown) = watch::channel(false);
     let mut tasks = JoinSet::new();
 
+    let metrics = Metrics::new(Some(outbox.clone()));
     let notifier = Notifier::from_config(outbox, &config, wake)
-        .map_err(|e| CliError::Usage(format!("cannot start the notifier: {e}")))?;
+        .map_err(|e| CliError::Usage(format!("cannot start the notifier: {e}")))?
+        .with_metrics(metrics.clone());
     if !config.email_configured() {
         info!("email is not configured ([email] host): email codes and links cannot be sent");
     }
@@ -121,6 +124,7 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
             service.for_face(Face::Ldap),
             config.clone(),
             tls::ldap_server_config(&material)?,
+            metrics.clone(),
         )
         .map_err(|e| CliError::Usage(format!("directory.base_dn: {e}")))?,
     );
@@ -162,6 +166,7 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
         service.for_face(Face::Scim),
         config.clone(),
         public_url,
+        metrics,
     ));
     if let Some(listener) = https_listener {
         info!(addr = %local(&listener), "https listening (SCIM under /scim/v2)");

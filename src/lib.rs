@@ -7,6 +7,7 @@
 //! - `notify`: delivers the outbox (email codes and links, SMS codes).
 //! - `import`, `export`: LDIF and JSON in and out.
 //! - `cli`, `daemon`, `config`, `tls`: the program around them.
+//! - `metrics`: the Prometheus metrics served at `/metrics`.
 //! - `load`: the benchmark data set and load tool (`dirgate-load`).
 
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod http;
 pub mod import;
 pub mod ldap;
 pub mod load;
+pub mod metrics;
 pub mod notify;
 pub mod scim;
 pub mod store;

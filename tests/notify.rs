@@ -15,6 +15,7 @@ use common::sms_gateway::SmsGateway;
 use common::smtp_sink::SmtpSink;
 use dirgate::config::Config;
 use dirgate::core::model::Channel;
+use dirgate::metrics::Metrics;
 use dirgate::notify::{Notifier, Outcome, Wake};
 use dirgate::store::{MessageState, NewMessage, Outbox, QueuedMessage, SqliteStore};
 
@@ -245,7 +246,9 @@ async fn a_message_is_given_up_after_max_attempts() {
     let id = store
         .enqueue(&message(Channel::Sms, "+15550100", "Code 999000"), t0)
         .unwrap();
-    let n = notifier(&store, &cfg);
+    let outbox: Arc<dyn Outbox> = store.clone();
+    let metrics = Metrics::new(Some(outbox));
+    let n = notifier(&store, &cfg).with_metrics(metrics.clone());
 
     let mut outcomes = Vec::new();
     for at in [t0, t0 + secs(1), t0 + secs(3)] {
@@ -274,6 +277,20 @@ async fn a_message_is_given_up_after_max_attempts() {
         .unwrap()
         .is_empty());
     assert_eq!(gateway.received().len(), 3);
+    // Each failed attempt is counted; the outbox is counted at the scrape.
+    let text = metrics.render().unwrap();
+    assert!(
+        text.contains("dirgate_outbox_delivery_failures_total 3\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dirgate_outbox_messages{state=\"failed\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dirgate_outbox_messages{state=\"pending\"} 0\n"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

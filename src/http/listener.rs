@@ -14,6 +14,7 @@ use tracing::{debug, warn};
 
 use super::{router, HttpFace, Peer};
 use crate::daemon::Shutdown;
+use crate::metrics::Listener;
 
 pub async fn listen(
     listener: TcpListener,
@@ -40,7 +41,9 @@ pub async fn listen(
                 let face = face.clone();
                 let shutdown = shutdown.clone();
                 let acceptor = acceptor.clone();
+                let counted = face.metrics.connection(Listener::Http);
                 connections.spawn(async move {
+                    let _counted = counted;
                     let idle = face.config.http.idle_timeout();
                     match acceptor {
                         Some(acceptor) => {

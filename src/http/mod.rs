@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::core::Service;
+use crate::metrics::Metrics;
 use crate::web::WebState;
 
 pub use listener::listen;
@@ -35,17 +36,24 @@ pub struct HttpFace {
     pub config: Arc<Config>,
     /// Sessions, limits and the public URL of the self-service pages.
     pub web: WebState,
+    pub metrics: Metrics,
 }
 
 impl HttpFace {
     /// `public_url` is where people reach the pages (see
     /// [`crate::web::public_url`]).
-    pub fn new(service: Service, config: Arc<Config>, public_url: String) -> Self {
+    pub fn new(
+        service: Service,
+        config: Arc<Config>,
+        public_url: String,
+        metrics: Metrics,
+    ) -> Self {
         HttpFace {
             web_service: service.for_face(crate::core::audit::Face::Web),
             service,
             config,
             web: WebState::new(public_url),
+            metrics,
         }
     }
 }

@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 use super::connection;
 use super::{LdapFace, Transport};
 use crate::daemon::Shutdown;
+use crate::metrics::Listener;
 
 pub async fn listen(
     listener: TcpListener,
@@ -43,8 +44,10 @@ pub async fn listen(
                 let _ = stream.set_nodelay(true);
                 let face = face.clone();
                 let shutdown = shutdown.clone();
+                let counted = face.metrics.connection(Listener::Ldap);
                 connections.spawn(async move {
                     connection::serve(stream, peer, transport, face, shutdown).await;
+                    drop(counted);
                     drop(slot);
                 });
             }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::core::Service;
+use crate::metrics::Metrics;
 
 pub use listener::listen;
 
@@ -37,6 +38,7 @@ pub struct LdapFace {
     pub config: Arc<Config>,
     pub tls: tokio_rustls::TlsAcceptor,
     pub layout: dn::Layout,
+    pub metrics: Metrics,
 }
 
 impl LdapFace {
@@ -44,6 +46,7 @@ impl LdapFace {
         service: Service,
         config: Arc<Config>,
         tls: Arc<rustls::ServerConfig>,
+        metrics: Metrics,
     ) -> Result<Self, dn::DnError> {
         let layout = dn::Layout::new(&config.directory.base_dn)?;
         Ok(LdapFace {
@@ -51,6 +54,7 @@ impl LdapFace {
             config,
             tls: tokio_rustls::TlsAcceptor::from(tls),
             layout,
+            metrics,
         })
     }
 }

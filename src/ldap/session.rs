@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use ldap3_proto::control::LdapControl;
 use ldap3_proto::proto::{
@@ -19,6 +20,7 @@ use super::search::Paged;
 use super::LdapFace;
 use crate::core::second_factor::Computer;
 use crate::core::{Actor, AuthError, CoreError};
+use crate::metrics::Face;
 
 /// RFC 4511 section 4.14: StartTLS.
 pub const OID_STARTTLS: &str = "1.3.6.1.4.1.1466.20037";
@@ -103,6 +105,8 @@ pub struct Session {
     pub(super) paged: Paged,
     /// SHA-256 of the TLS client certificate, when one was presented.
     client_certificate: Option<[u8; 32]>,
+    /// Why the bind just answered failed, for the metrics.
+    bind_failure: Option<&'static str>,
 }
 
 impl Session {
@@ -115,6 +119,7 @@ impl Session {
             bound_dn: String::new(),
             paged: Paged::new(),
             client_certificate: None,
+            bind_failure: None,
         }
     }
 
@@ -141,7 +146,28 @@ impl Session {
         self.secure = true;
     }
 
+    /// Answers one request, and counts it (`crate::metrics`).
     pub async fn handle(&mut self, msg: LdapMsg) -> Action {
+        let started = Instant::now();
+        let operation = operation_name(&msg.op);
+        let action = self.dispatch(msg).await;
+        let result = match &action {
+            Action::Reply(replies) => replies
+                .last()
+                .and_then(result_code)
+                .map_or("none", code_name),
+            Action::StartTls(_) => "success",
+            Action::Close => "none",
+        };
+        let metrics = &self.face.metrics;
+        metrics.operation(Face::Ldap, operation, result, started);
+        if let Some(reason) = self.bind_failure.take() {
+            metrics.bind_failure(reason);
+        }
+        action
+    }
+
+    async fn dispatch(&mut self, msg: LdapMsg) -> Action {
         let LdapMsg { msgid, op, ctrl } = msg;
         if let Some(oid) = unsupported_critical(&ctrl) {
             return Action::Reply(vec![error_reply(
@@ -230,6 +256,7 @@ impl Session {
             )
         };
         if req.version != 3 {
+            self.bind_failure = Some("protocol_version");
             return reply(
                 LdapResultCode::ProtocolError,
                 "only LDAP version 3 is supported",
@@ -238,10 +265,11 @@ impl Session {
         let password = match req.cred {
             LdapBindCred::Simple(pw) => pw,
             _ => {
+                self.bind_failure = Some("auth_method");
                 return reply(
                     LdapResultCode::AuthMethodNotSupported,
                     "only simple binds are supported (use TLS)",
-                )
+                );
             }
         };
         if req.dn.is_empty() && password.is_empty() {
@@ -250,18 +278,21 @@ impl Session {
         if password.is_empty() {
             // RFC 4513 section 5.1.2: an "unauthenticated" bind would look
             // like success to careless applications.
+            self.bind_failure = Some("unauthenticated");
             return reply(
                 LdapResultCode::UnwillingToPerform,
                 "unauthenticated binds (a name without a password) are refused",
             );
         }
         if self.cleartext_refused() {
+            self.bind_failure = Some("confidentiality_required");
             return reply(
                 LdapResultCode::ConfidentialityRequired,
                 "a password bind needs TLS: use LDAPS or StartTLS",
             );
         }
         let Some(user_name) = self.bind_name(&req.dn) else {
+            self.bind_failure = Some("invalid_dn");
             return reply(LdapResultCode::InvalidCredentials, "");
         };
         match self
@@ -277,11 +308,18 @@ impl Session {
                 reply(LdapResultCode::Success, "")
             }
             Err(AuthError::Core(e)) => {
+                self.bind_failure = Some(match &e {
+                    CoreError::AccountUnusable(_) => "account_unusable",
+                    CoreError::InvalidToken => "invalid_credentials",
+                    CoreError::ShuttingDown => "shutting_down",
+                    _ => "error",
+                });
                 let e = LdapError::from_core(e);
                 reply(e.code, &e.message)
             }
             Err(e) => {
                 info!(peer = %self.peer, user = %user_name, reason = %e, "ldap bind refused");
+                self.bind_failure = Some(bind_failure_reason(&e));
                 match e {
                     // Nothing that helps a guesser: no hint at all.
                     AuthError::InvalidCredentials => reply(LdapResultCode::InvalidCredentials, ""),
@@ -519,6 +557,92 @@ impl Session {
         .await?;
         info!(peer = %self.peer, user = %me, target = %target, "ldap password changed");
         Ok(generated.then_some(new_password))
+    }
+}
+
+/// The operation label of a request.
+fn operation_name(op: &LdapOp) -> &'static str {
+    match op {
+        LdapOp::BindRequest(_) => "bind",
+        LdapOp::UnbindRequest => "unbind",
+        LdapOp::SearchRequest(_) => "search",
+        LdapOp::CompareRequest(_) => "compare",
+        LdapOp::ExtendedRequest(req) => match req.name.as_str() {
+            OID_STARTTLS => "starttls",
+            OID_WHOAMI => "whoami",
+            OID_PASSWORD_MODIFY => "password_modify",
+            _ => "extended",
+        },
+        LdapOp::AbandonRequest(_) => "abandon",
+        LdapOp::AddRequest(_) => "add",
+        LdapOp::ModifyRequest(_) => "modify",
+        LdapOp::DelRequest(_) => "delete",
+        LdapOp::ModifyDNRequest(_) => "modify_dn",
+        _ => "other",
+    }
+}
+
+/// The result code an answer carries (a search's is in its last message).
+fn result_code(msg: &LdapMsg) -> Option<&LdapResultCode> {
+    match &msg.op {
+        LdapOp::BindResponse(r) => Some(&r.res.code),
+        LdapOp::ExtendedResponse(r) => Some(&r.res.code),
+        LdapOp::SearchResultDone(r)
+        | LdapOp::CompareResult(r)
+        | LdapOp::ModifyResponse(r)
+        | LdapOp::AddResponse(r)
+        | LdapOp::DelResponse(r)
+        | LdapOp::ModifyDNResponse(r) => Some(&r.code),
+        _ => None,
+    }
+}
+
+/// RFC 4511's name of a result code (`invalidCredentials`).
+fn code_name(code: &LdapResultCode) -> &'static str {
+    use LdapResultCode as C;
+    match code {
+        C::Success => "success",
+        C::OperationsError => "operationsError",
+        C::ProtocolError => "protocolError",
+        C::TimeLimitExceeded => "timeLimitExceeded",
+        C::SizeLimitExceeded => "sizeLimitExceeded",
+        C::CompareFalse => "compareFalse",
+        C::CompareTrue => "compareTrue",
+        C::AuthMethodNotSupported => "authMethodNotSupported",
+        C::StrongerAuthRequired => "strongerAuthRequired",
+        C::AdminLimitExceeded => "adminLimitExceeded",
+        C::UnavailableCriticalExtension => "unavailableCriticalExtension",
+        C::ConfidentialityRequired => "confidentialityRequired",
+        C::NoSuchAttribute => "noSuchAttribute",
+        C::UndefinedAttributeType => "undefinedAttributeType",
+        C::InappropriateMatching => "inappropriateMatching",
+        C::ConstraintViolation => "constraintViolation",
+        C::InvalidAttributeSyntax => "invalidAttributeSyntax",
+        C::NoSuchObject => "noSuchObject",
+        C::InvalidDNSyntax => "invalidDNSyntax",
+        C::InvalidCredentials => "invalidCredentials",
+        C::InsufficentAccessRights => "insufficientAccessRights",
+        C::Busy => "busy",
+        C::Unavailable => "unavailable",
+        C::UnwillingToPerform => "unwillingToPerform",
+        C::NotAllowedOnNonLeaf => "notAllowedOnNonLeaf",
+        C::EntryAlreadyExists => "entryAlreadyExists",
+        _ => "other",
+    }
+}
+
+/// The reason label of a refused bind.
+fn bind_failure_reason(e: &AuthError) -> &'static str {
+    match e {
+        AuthError::InvalidCredentials => "invalid_credentials",
+        AuthError::ResetPending => "reset_pending",
+        AuthError::SecondFactorRequired(_) => "second_factor_required",
+        AuthError::InvalidCode => "invalid_code",
+        AuthError::NotEnrolled => "not_enrolled",
+        AuthError::ChannelNotConfigured(_) => "channel_not_configured",
+        AuthError::CodeSent { .. } => "code_sent",
+        AuthError::NoAddress(_) => "no_address",
+        AuthError::Core(_) => "error",
     }
 }
 

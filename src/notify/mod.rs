@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::core::model::Channel;
+use crate::metrics::Metrics;
 use crate::store::{Outbox, StoreError};
 
 pub use email::{EmailError, EmailSender};
@@ -136,6 +137,12 @@ impl Notifier {
             Settings::from_config(config),
             wake,
         ))
+    }
+
+    /// Counts failed delivery attempts in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.worker.set_metrics(metrics);
+        self
     }
 
     /// Pokes the worker: a message was just queued.

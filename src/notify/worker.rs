@@ -14,6 +14,7 @@ use super::{NotifyError, Senders, Wake};
 use crate::config::Config;
 use crate::core::model::Channel;
 use crate::core::second_factor::masked;
+use crate::metrics::Metrics;
 use crate::store::{Outbox, QueuedMessage, StoreError, StoreResult};
 
 /// The longest wait between two attempts at one message.
@@ -83,6 +84,7 @@ pub struct Worker {
     store: Arc<dyn Outbox>,
     senders: Senders,
     settings: Settings,
+    metrics: Option<Metrics>,
 }
 
 impl Worker {
@@ -91,7 +93,13 @@ impl Worker {
             store,
             senders,
             settings,
+            metrics: None,
         }
+    }
+
+    /// Counts failed delivery attempts in `metrics`.
+    pub fn set_metrics(&mut self, metrics: Metrics) {
+        self.metrics = Some(metrics);
     }
 
     pub fn settings(&self) -> &Settings {
@@ -192,6 +200,9 @@ impl Worker {
         let to = masked(channel, &message.recipient);
         let attempt = message.attempts + 1;
         let result = self.send(&message).await;
+        if let (Err(_), Some(metrics)) = (&result, &self.metrics) {
+            metrics.delivery_failure();
+        }
         match result {
             Ok(()) => {
                 self.blocking(move |s| s.message_delivered(id, now)).await?;

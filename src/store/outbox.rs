@@ -111,4 +111,6 @@ pub trait Outbox: Send + Sync + 'static {
     fn message_failed(&self, id: i64, error: &str, now: Timestamp) -> StoreResult<()>;
     /// The newest messages, newest first (for audit and the command line).
     fn recent_messages(&self, limit: u32) -> StoreResult<Vec<QueuedMessage>>;
+    /// How many messages are in each state (states without one are left out).
+    fn outbox_counts(&self) -> StoreResult<Vec<(MessageState, u64)>>;
 }

@@ -134,4 +134,22 @@ impl Outbox for SqliteStore {
         let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT ?1");
         self.read(|conn| query_all(conn, &sql, [limit], message))
     }
+
+    fn outbox_counts(&self) -> StoreResult<Vec<(MessageState, u64)>> {
+        let rows: Vec<(String, i64)> = self.read(|conn| {
+            query_all(
+                conn,
+                "SELECT state, count(*) FROM outbox GROUP BY state",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })?;
+        rows.into_iter()
+            .map(|(state, n)| {
+                let state = MessageState::parse(&state)
+                    .ok_or_else(|| corrupt("state", &state, "unknown"))?;
+                Ok((state, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
 }
