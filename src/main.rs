@@ -7,13 +7,16 @@ use dirgate::config::{Config, LogFormat};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let config = match Config::load(args.global.config.as_deref()) {
+    let mut config = match Config::load(args.global.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("dirgate: configuration error: {e}");
             return ExitCode::from(2);
         }
     };
+    if args.global.log_json {
+        config.log.format = LogFormat::Json;
+    }
     init_logging(&config);
     let result = match args.command {
         Command::Serve => run_daemon(&args.global, config),

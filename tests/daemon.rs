@@ -227,3 +227,77 @@ fn a_bad_configuration_stops_the_start_naming_the_key() {
         "a refused start must not create the data folder"
     );
 }
+
+#[test]
+fn requests_and_connections_carry_ids_and_logs_can_be_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    // An HTTP answer names its request id.
+    let answer = https_get(
+        d.https.unwrap(),
+        &d.data.join("tls").join("cert.pem"),
+        "/healthz",
+    );
+    let id = answer
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-request-id: ")
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no request id in {answer}"));
+    assert_eq!(id.trim().len(), 16, "{id}");
+    // An LDAP connection's log lines carry its id.
+    let out = std::process::Command::new("ldapwhoami")
+        .args([
+            "-x",
+            "-H",
+            &format!("ldap://127.0.0.1:{}", d.ldap.unwrap().port()),
+        ])
+        .args(["-D", "admin", "-w", "Wrong7Secret"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let start = std::time::Instant::now();
+    while !d.log().contains("ldap{conn=") {
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // --log-json: every line the daemon writes is a JSON object.
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let mut child = std::process::Command::new(BIN)
+        .args(["serve", "--log-json", "--data"])
+        .arg(tmp.path().join("data"))
+        .arg("--config")
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut reader = std::io::BufReader::new(child.stderr.take().unwrap());
+    loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut reader, &mut line).unwrap() == 0 {
+            break;
+        }
+        let ready = line.contains("dirgate ready");
+        lines.push(line);
+        if ready {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines.iter().any(|l| l.contains("dirgate ready")),
+        "{lines:?}"
+    );
+    for line in &lines {
+        let parsed: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        assert!(parsed["fields"]["message"].is_string(), "{line}");
+    }
+}

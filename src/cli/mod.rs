@@ -54,6 +54,9 @@ pub struct GlobalArgs {
     /// dirgate.example.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Log as JSON lines (for a log collector), whatever [log] format says.
+    #[arg(long, global = true)]
+    pub log_json: bool,
 }
 
 // Parsed once per process: the size of the largest variant costs nothing.

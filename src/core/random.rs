@@ -14,3 +14,9 @@ pub fn bytes<const N: usize>() -> [u8; N] {
     fill(&mut out);
     out
 }
+
+/// A short random id for a request or connection in the logs (not a
+/// secret: 64 bits, hex).
+pub fn request_id() -> String {
+    data_encoding::HEXLOWER.encode(&bytes::<8>())
+}

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
+use tracing::Instrument as _;
 use tracing::{debug, warn};
 
 use super::{router, HttpFace, Peer};
@@ -74,7 +75,17 @@ where
     let idle = face.config.http.idle_timeout();
     let service = service_fn(move |request| {
         let face = face.clone();
-        async move { Ok::<_, std::convert::Infallible>(router::route(&face, request, peer).await) }
+        // Every request gets an id: in each log line it causes (a span) and
+        // in the answer's X-Request-Id, so a complaint can be found in the log.
+        let id = crate::core::random::request_id();
+        let span = tracing::info_span!("http", request = %id);
+        async move {
+            let mut response = router::route(&face, request, peer).instrument(span).await;
+            if let Ok(value) = hyper::header::HeaderValue::from_str(&id) {
+                response.headers_mut().insert("x-request-id", value);
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())

@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_util::codec::Framed;
 use tracing::debug;
+use tracing::Instrument as _;
 
 use super::session::{Action, Session};
 use super::{LdapFace, Transport};
@@ -25,7 +26,22 @@ const NOTICE_OF_DISCONNECTION: &str = "1.3.6.1.4.1.1466.20036";
 /// Deep enough for any real filter, shallow enough to bound the parser.
 const MAX_BER_DEPTH: usize = 64;
 
+/// Serves one LDAP connection; every log line it causes carries the
+/// connection's id.
 pub async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    transport: Transport,
+    face: Arc<LdapFace>,
+    shutdown: Shutdown,
+) {
+    let span = tracing::info_span!("ldap", conn = %crate::core::random::request_id());
+    serve_in_span(stream, peer, transport, face, shutdown)
+        .instrument(span)
+        .await
+}
+
+async fn serve_in_span(
     stream: TcpStream,
     peer: SocketAddr,
     transport: Transport,
