@@ -151,8 +151,28 @@ impl Directory {
         }
     }
 
-    /// Records one event. A failure to record is logged, not returned: the
-    /// change it describes has happened (or been refused) already.
+    fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+        result: &str,
+    ) -> AuditRecord {
+        AuditRecord {
+            at: Timestamp::now(),
+            actor: actor.chars().take(128).collect(),
+            face: current_face().as_str().into(),
+            action: action.into(),
+            target: target.chars().take(128).collect(),
+            detail: detail.into(),
+            result: result.chars().take(512).collect(),
+        }
+    }
+
+    /// Records one event in a transaction of its own. A failure to record
+    /// is logged, not returned: what it describes has happened (or been
+    /// refused) already.
     pub(super) fn audit(
         &self,
         actor: &str,
@@ -161,34 +181,43 @@ impl Directory {
         detail: &str,
         result: &str,
     ) {
-        let record = AuditRecord {
-            at: Timestamp::now(),
-            actor: actor.chars().take(128).collect(),
-            face: current_face().as_str().into(),
-            action: action.into(),
-            target: target.chars().take(128).collect(),
-            detail: detail.into(),
-            result: result.chars().take(512).collect(),
-        };
-        if let Err(e) = self.store.append_audit(&record) {
-            tracing::error!(error = %e, action, "cannot write the audit log");
+        let record = self.record(actor, action, target, detail, result);
+        self.append(&record);
+    }
+
+    fn append(&self, record: &AuditRecord) {
+        if let Err(e) = self.store.append_audit(record) {
+            tracing::error!(error = %e, action = %record.action, "cannot write the audit log");
         }
     }
 
-    /// Records the outcome of a core operation by `actor`.
+    /// Runs a core operation by `actor` and records it. The record is
+    /// handed to the store first, which writes it in the same transaction as
+    /// the operation's first write: a change and its audit row land together
+    /// or not at all. A refused operation (nothing written) gets its row
+    /// afterwards, with the reason.
     pub(super) fn audited<T>(
         &self,
         actor: &Actor,
         action: &str,
         target: &str,
         detail: &str,
-        result: CoreResult<T>,
+        operation: impl FnOnce() -> CoreResult<T>,
     ) -> CoreResult<T> {
-        let outcome = match &result {
-            Ok(_) => "ok".to_owned(),
-            Err(e) => format!("refused: {e}"),
-        };
-        self.audit(&actor_name(actor), action, target, detail, &outcome);
+        let mut record = self.record(&actor_name(actor), action, target, detail, "ok");
+        self.store.stage_audit(record.clone());
+        let result = operation();
+        let unwritten = self.store.take_staged_audit();
+        match (&result, unwritten) {
+            // Written with the change.
+            (Ok(_), None) => {}
+            // Succeeded without writing (nothing to change): record it now.
+            (Ok(_), Some(r)) => self.append(&r),
+            (Err(e), _) => {
+                record.result = format!("refused: {e}").chars().take(512).collect();
+                self.append(&record);
+            }
+        }
         result
     }
 

@@ -527,21 +527,26 @@ impl Directory {
                 "none"
             }
         );
-        let result = (|| -> CoreResult<Account> {
-            let row = self.checked_row(actor, new)?;
-            if let Some(archived) = self
-                .store
-                .account_by_user_name(&row.user_name)?
-                .filter(|a| a.archived)
-            {
-                return self.restore(actor, archived, row);
-            }
-            let id = self.store.insert_account(&row)?;
-            self.store
-                .account(id)?
-                .ok_or(CoreError::NotFound("account"))
-        })();
-        self.audited(actor, "account.create", &target, &detail, result)
+        self.audited(
+            actor,
+            "account.create",
+            &target,
+            &detail,
+            || -> CoreResult<Account> {
+                let row = self.checked_row(actor, new)?;
+                if let Some(archived) = self
+                    .store
+                    .account_by_user_name(&row.user_name)?
+                    .filter(|a| a.archived)
+                {
+                    return self.restore(actor, archived, row);
+                }
+                let id = self.store.insert_account(&row)?;
+                self.store
+                    .account(id)?
+                    .ok_or(CoreError::NotFound("account"))
+            },
+        )
     }
 
     /// Brings an archived account back with the attributes of `row`.
@@ -638,79 +643,88 @@ impl Directory {
     ) -> CoreResult<Account> {
         let target = self.account_label(id);
         let detail = crate::core::audit::describe_change(&change);
-        let result = (|| -> CoreResult<Account> {
-            let target = self.account(actor, id)?;
-            let rules = self.rules();
-            let is_self = actor.id() == Some(target.id);
-            if !(is_self && change.self_service_only()) {
-                rules.may_manage_account(actor, &target)?;
-            }
-
-            let mut update = AccountUpdate::default();
-            if let Some(name) = change.user_name {
-                validate::user_name(&name)?;
-                update.user_name = Some(name);
-            }
-            if let Some(v) = change.given_name {
-                update.given_name = Some(validate::text("first name", &v)?);
-            }
-            if let Some(v) = change.family_name {
-                update.family_name = Some(validate::text("last name", &v)?);
-            }
-            if let Some(v) = change.email {
-                update.email = Some(v.as_deref().map(validate::email).transpose()?);
-            }
-            if let Some(v) = change.mobile {
-                update.mobile = Some(v.as_deref().map(validate::mobile).transpose()?);
-            }
-            if let Some(tz) = change.time_zone {
-                validate::time_zone(&tz)?;
-                update.time_zone = Some(tz);
-            }
-            if let Some(t) = change.account_type {
-                rules.may_give_type(actor, t)?;
-                update.account_type = Some(t);
-            }
-            let method = change.auth_method.unwrap_or(target.auth_method);
-            let email = update.email.clone().unwrap_or_else(|| target.email.clone());
-            let mobile = update
-                .mobile
-                .clone()
-                .unwrap_or_else(|| target.mobile.clone());
-            check_channel(method, email.as_deref(), mobile.as_deref())?;
-            if change.auth_method.is_some_and(|m| m != target.auth_method) {
-                self.check_channel_configured(method)?;
-            }
-            update.auth_method = change.auth_method;
-            if let Some(r) = change.restricted_to {
-                if let Some(node) = r {
-                    self.node(actor, node)?;
+        self.audited(
+            actor,
+            "account.change",
+            &target,
+            &detail,
+            || -> CoreResult<Account> {
+                let target = self.account(actor, id)?;
+                let rules = self.rules();
+                let is_self = actor.id() == Some(target.id);
+                if !(is_self && change.self_service_only()) {
+                    rules.may_manage_account(actor, &target)?;
                 }
-                rules.may_restrict_to(actor, r)?;
-                update.restricted_to = Some(r);
-            }
-            if let Some(m) = change.manager {
-                let manager = m.map(|id| self.account(actor, id)).transpose()?;
-                rules.may_set_manager(actor, Some(target.id), manager.as_ref())?;
-                update.manager = Some(m);
-            }
-            if let Some(roles) = change.roles {
-                let roles = self.known_roles(roles)?;
-                rules.may_grant_roles(actor, &target.roles, &roles)?;
-                update.roles = Some(roles);
-            }
-            update.status = change.status;
-            update.external_id = change.external_id;
-            if update.is_empty() {
-                return Ok(target);
-            }
-            self.store
-                .update_account(target.id, &update, expected_version, Timestamp::now())?;
-            self.store
-                .account(target.id)?
-                .ok_or(CoreError::NotFound("account"))
-        })();
-        self.audited(actor, "account.change", &target, &detail, result)
+
+                let mut update = AccountUpdate::default();
+                if let Some(name) = change.user_name {
+                    validate::user_name(&name)?;
+                    update.user_name = Some(name);
+                }
+                if let Some(v) = change.given_name {
+                    update.given_name = Some(validate::text("first name", &v)?);
+                }
+                if let Some(v) = change.family_name {
+                    update.family_name = Some(validate::text("last name", &v)?);
+                }
+                if let Some(v) = change.email {
+                    update.email = Some(v.as_deref().map(validate::email).transpose()?);
+                }
+                if let Some(v) = change.mobile {
+                    update.mobile = Some(v.as_deref().map(validate::mobile).transpose()?);
+                }
+                if let Some(tz) = change.time_zone {
+                    validate::time_zone(&tz)?;
+                    update.time_zone = Some(tz);
+                }
+                if let Some(t) = change.account_type {
+                    rules.may_give_type(actor, t)?;
+                    update.account_type = Some(t);
+                }
+                let method = change.auth_method.unwrap_or(target.auth_method);
+                let email = update.email.clone().unwrap_or_else(|| target.email.clone());
+                let mobile = update
+                    .mobile
+                    .clone()
+                    .unwrap_or_else(|| target.mobile.clone());
+                check_channel(method, email.as_deref(), mobile.as_deref())?;
+                if change.auth_method.is_some_and(|m| m != target.auth_method) {
+                    self.check_channel_configured(method)?;
+                }
+                update.auth_method = change.auth_method;
+                if let Some(r) = change.restricted_to {
+                    if let Some(node) = r {
+                        self.node(actor, node)?;
+                    }
+                    rules.may_restrict_to(actor, r)?;
+                    update.restricted_to = Some(r);
+                }
+                if let Some(m) = change.manager {
+                    let manager = m.map(|id| self.account(actor, id)).transpose()?;
+                    rules.may_set_manager(actor, Some(target.id), manager.as_ref())?;
+                    update.manager = Some(m);
+                }
+                if let Some(roles) = change.roles {
+                    let roles = self.known_roles(roles)?;
+                    rules.may_grant_roles(actor, &target.roles, &roles)?;
+                    update.roles = Some(roles);
+                }
+                update.status = change.status;
+                update.external_id = change.external_id;
+                if update.is_empty() {
+                    return Ok(target);
+                }
+                self.store.update_account(
+                    target.id,
+                    &update,
+                    expected_version,
+                    Timestamp::now(),
+                )?;
+                self.store
+                    .account(target.id)?
+                    .ok_or(CoreError::NotFound("account"))
+            },
+        )
     }
 
     /// Sets a password: one's own, or that of an account one manages.
@@ -724,24 +738,29 @@ impl Directory {
     ) -> CoreResult<()> {
         let target = self.account_label(id);
         let detail = "password changed";
-        let result = (|| -> CoreResult<()> {
-            let target = self.account(actor, id)?;
-            if actor.id() != Some(target.id) {
-                self.rules().may_manage_account(actor, &target)?;
-            }
-            // A new password forgets every recognised computer: whoever knew
-            // the old one may have been recognised with it.
-            let update = AccountUpdate {
-                password_hash: Some(Some(password.0)),
-                reset_pending: Some(false),
-                forget_computers: true,
-                ..AccountUpdate::default()
-            };
-            self.store
-                .update_account(target.id, &update, None, Timestamp::now())?;
-            Ok(())
-        })();
-        self.audited(actor, "account.password", &target, detail, result)
+        self.audited(
+            actor,
+            "account.password",
+            &target,
+            detail,
+            || -> CoreResult<()> {
+                let target = self.account(actor, id)?;
+                if actor.id() != Some(target.id) {
+                    self.rules().may_manage_account(actor, &target)?;
+                }
+                // A new password forgets every recognised computer: whoever knew
+                // the old one may have been recognised with it.
+                let update = AccountUpdate {
+                    password_hash: Some(Some(password.0)),
+                    reset_pending: Some(false),
+                    forget_computers: true,
+                    ..AccountUpdate::default()
+                };
+                self.store
+                    .update_account(target.id, &update, None, Timestamp::now())?;
+                Ok(())
+            },
+        )
     }
 
     /// Puts an account into the reset-pending state: from now on it cannot
@@ -749,20 +768,25 @@ impl Directory {
     pub fn require_password_reset(&self, actor: &Actor, id: AccountId) -> CoreResult<()> {
         let target = self.account_label(id);
         let detail = "a new password is required";
-        let result = (|| -> CoreResult<()> {
-            let target = self.account(actor, id)?;
-            if actor.id() != Some(target.id) {
-                self.rules().may_manage_account(actor, &target)?;
-            }
-            let update = AccountUpdate {
-                reset_pending: Some(true),
-                ..AccountUpdate::default()
-            };
-            self.store
-                .update_account(target.id, &update, None, Timestamp::now())?;
-            Ok(())
-        })();
-        self.audited(actor, "account.require-reset", &target, detail, result)
+        self.audited(
+            actor,
+            "account.require-reset",
+            &target,
+            detail,
+            || -> CoreResult<()> {
+                let target = self.account(actor, id)?;
+                if actor.id() != Some(target.id) {
+                    self.rules().may_manage_account(actor, &target)?;
+                }
+                let update = AccountUpdate {
+                    reset_pending: Some(true),
+                    ..AccountUpdate::default()
+                };
+                self.store
+                    .update_account(target.id, &update, None, Timestamp::now())?;
+                Ok(())
+            },
+        )
     }
 
     /// What a SCIM DELETE does: the account becomes inactive and archived,
@@ -770,19 +794,24 @@ impl Directory {
     pub fn archive_account(&self, actor: &Actor, id: AccountId) -> CoreResult<()> {
         let target = self.account_label(id);
         let detail = "archived (inactive, hidden, kept)";
-        let result = (|| -> CoreResult<()> {
-            let target = self.account(actor, id)?;
-            self.rules().may_manage_account(actor, &target)?;
-            let update = AccountUpdate {
-                status: Some(Status::Inactive),
-                archived: Some(true),
-                ..AccountUpdate::default()
-            };
-            self.store
-                .update_account(target.id, &update, None, Timestamp::now())?;
-            Ok(())
-        })();
-        self.audited(actor, "account.archive", &target, detail, result)
+        self.audited(
+            actor,
+            "account.archive",
+            &target,
+            detail,
+            || -> CoreResult<()> {
+                let target = self.account(actor, id)?;
+                self.rules().may_manage_account(actor, &target)?;
+                let update = AccountUpdate {
+                    status: Some(Status::Inactive),
+                    archived: Some(true),
+                    ..AccountUpdate::default()
+                };
+                self.store
+                    .update_account(target.id, &update, None, Timestamp::now())?;
+                Ok(())
+            },
+        )
     }
 
     /// Makes an account a super admin or an account admin of a business
@@ -800,38 +829,44 @@ impl Directory {
             level.display_name(),
             entity.map_or("(none)".into(), |e| self.node_label(e))
         );
-        let result = (|| -> CoreResult<Account> {
-            self.rules().may_grant_admin(actor)?;
-            let target = self.account(actor, id)?;
-            let entity = match level {
-                AdminLevel::AccountAdmin => {
-                    let id = entity.ok_or_else(|| CoreError::InvalidValue {
-                        field: "business entity",
-                        reason: "an account admin needs the business entity it administers".into(),
-                    })?;
-                    let node = self.node(actor, id)?;
-                    if node.kind != NodeKind::BusinessEntity {
-                        return Err(CoreError::InvalidValue {
+        self.audited(
+            actor,
+            "account.admin-level",
+            &target,
+            &detail,
+            || -> CoreResult<Account> {
+                self.rules().may_grant_admin(actor)?;
+                let target = self.account(actor, id)?;
+                let entity = match level {
+                    AdminLevel::AccountAdmin => {
+                        let id = entity.ok_or_else(|| CoreError::InvalidValue {
                             field: "business entity",
-                            reason: format!("{} is a group, not a business entity", node.name),
-                        });
+                            reason: "an account admin needs the business entity it administers"
+                                .into(),
+                        })?;
+                        let node = self.node(actor, id)?;
+                        if node.kind != NodeKind::BusinessEntity {
+                            return Err(CoreError::InvalidValue {
+                                field: "business entity",
+                                reason: format!("{} is a group, not a business entity", node.name),
+                            });
+                        }
+                        Some(id)
                     }
-                    Some(id)
-                }
-                _ => None,
-            };
-            let update = AccountUpdate {
-                admin_level: Some(level),
-                admin_entity: Some(entity),
-                ..AccountUpdate::default()
-            };
-            self.store
-                .update_account(target.id, &update, None, Timestamp::now())?;
-            self.store
-                .account(target.id)?
-                .ok_or(CoreError::NotFound("account"))
-        })();
-        self.audited(actor, "account.admin-level", &target, &detail, result)
+                    _ => None,
+                };
+                let update = AccountUpdate {
+                    admin_level: Some(level),
+                    admin_entity: Some(entity),
+                    ..AccountUpdate::default()
+                };
+                self.store
+                    .update_account(target.id, &update, None, Timestamp::now())?;
+                self.store
+                    .account(target.id)?
+                    .ok_or(CoreError::NotFound("account"))
+            },
+        )
     }
 
     fn known_roles(&self, mut roles: Vec<String>) -> CoreResult<Vec<String>> {
@@ -871,31 +906,36 @@ impl Directory {
             people.len(),
             groups.len()
         );
-        let result = (|| -> CoreResult<Node> {
-            validate::node_name(&new.name)?;
-            let parent = new.parent.map(|id| self.node(actor, id)).transpose()?;
-            let rules = self.rules();
-            rules.may_manage_node(actor, new.parent)?;
-            check_parent_kind(new.kind, parent.as_ref().map(|p| (p.kind, p.name.as_str())))?;
-            self.check_may_manage(actor, people)?;
-            for child in groups {
-                let child = self.node(actor, *child)?;
-                rules.may_move_node(actor, &child)?;
-                check_parent_kind(child.kind, Some((new.kind, &new.name)))?;
-            }
-            let id = self.store.insert_node(&NewNodeRow {
-                uuid: Uuid::new_v4(),
-                name: new.name,
-                kind: new.kind,
-                parent: new.parent,
-                external_id: new.external_id,
-                members: people.iter().copied().collect(),
-                children: groups.iter().copied().collect(),
-                now: Timestamp::now(),
-            })?;
-            self.store.node(id)?.ok_or(CoreError::NotFound("group"))
-        })();
-        self.audited(actor, "group.create", &target, &detail, result)
+        self.audited(
+            actor,
+            "group.create",
+            &target,
+            &detail,
+            || -> CoreResult<Node> {
+                validate::node_name(&new.name)?;
+                let parent = new.parent.map(|id| self.node(actor, id)).transpose()?;
+                let rules = self.rules();
+                rules.may_manage_node(actor, new.parent)?;
+                check_parent_kind(new.kind, parent.as_ref().map(|p| (p.kind, p.name.as_str())))?;
+                self.check_may_manage(actor, people)?;
+                for child in groups {
+                    let child = self.node(actor, *child)?;
+                    rules.may_move_node(actor, &child)?;
+                    check_parent_kind(child.kind, Some((new.kind, &new.name)))?;
+                }
+                let id = self.store.insert_node(&NewNodeRow {
+                    uuid: Uuid::new_v4(),
+                    name: new.name,
+                    kind: new.kind,
+                    parent: new.parent,
+                    external_id: new.external_id,
+                    members: people.iter().copied().collect(),
+                    children: groups.iter().copied().collect(),
+                    now: Timestamp::now(),
+                })?;
+                self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+            },
+        )
     }
 
     pub fn move_node(&self, actor: &Actor, id: NodeId, parent: Option<NodeId>) -> CoreResult<Node> {
@@ -904,14 +944,19 @@ impl Directory {
             "parent={}",
             parent.map_or("(top)".into(), |p| self.node_label(p))
         );
-        let result = (|| -> CoreResult<Node> {
-            let node = self.node(actor, id)?;
-            self.check_move(actor, &node, parent)?;
-            self.store
-                .set_node_parent(node.id, parent, Timestamp::now())?;
-            self.store.node(id)?.ok_or(CoreError::NotFound("group"))
-        })();
-        self.audited(actor, "group.move", &target, &detail, result)
+        self.audited(
+            actor,
+            "group.move",
+            &target,
+            &detail,
+            || -> CoreResult<Node> {
+                let node = self.node(actor, id)?;
+                self.check_move(actor, &node, parent)?;
+                self.store
+                    .set_node_parent(node.id, parent, Timestamp::now())?;
+                self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+            },
+        )
     }
 
     /// Whether the actor may put `node` under `parent` (`None`: the top).
@@ -965,66 +1010,71 @@ impl Directory {
     ) -> CoreResult<Node> {
         let target = self.node_label(id);
         let detail = crate::core::audit::describe_edit(&edit);
-        let result = (|| -> CoreResult<Node> {
-            let node = self.node(actor, id)?;
-            let rules = self.rules();
-            rules.may_manage_node(actor, Some(node.id))?;
-            if let Some(n) = &edit.name {
-                validate::node_name(n)?;
-            }
-            let (add, remove, adopt) = match edit.members {
-                MemberEdit::Keep => Default::default(),
-                MemberEdit::Replace { people, groups } => {
-                    let current: BTreeSet<AccountId> =
-                        self.members(actor, node.id)?.into_iter().collect();
-                    let gone = current.difference(&people).copied().collect();
-                    let new = people.difference(&current).copied().collect();
-                    (new, gone, groups)
+        self.audited(
+            actor,
+            "group.change",
+            &target,
+            &detail,
+            || -> CoreResult<Node> {
+                let node = self.node(actor, id)?;
+                let rules = self.rules();
+                rules.may_manage_node(actor, Some(node.id))?;
+                if let Some(n) = &edit.name {
+                    validate::node_name(n)?;
                 }
-                MemberEdit::Change {
-                    add,
-                    remove,
-                    add_groups,
-                } => (add, remove, add_groups),
-            };
-            for account in add.iter().chain(&remove) {
-                rules.may_manage_account(actor, &self.account(actor, *account)?)?;
-            }
-            let name = edit.name.as_deref().unwrap_or(&node.name);
-            let parent = edit.parent.filter(|p| *p != node.parent);
-            if let Some(new_parent) = parent {
-                self.check_move(actor, &node, new_parent)?;
-            }
-            for child in &adopt {
-                let child = self.node(actor, *child)?;
-                rules.may_move_node(actor, &child)?;
-                check_parent_kind(child.kind, Some((node.kind, name)))?;
-                let cycle = self.store.node_in_subtree(child.id, node.id)?
-                    || match parent {
-                        // Under the new parent, the child must not hold it.
-                        Some(Some(p)) => self.store.node_in_subtree(child.id, p)?,
-                        _ => false,
-                    };
-                if cycle {
-                    return Err(CoreError::InvalidTree(format!(
-                        "{} cannot become a member of its own subgroup",
-                        child.name
-                    )));
+                let (add, remove, adopt) = match edit.members {
+                    MemberEdit::Keep => Default::default(),
+                    MemberEdit::Replace { people, groups } => {
+                        let current: BTreeSet<AccountId> =
+                            self.members(actor, node.id)?.into_iter().collect();
+                        let gone = current.difference(&people).copied().collect();
+                        let new = people.difference(&current).copied().collect();
+                        (new, gone, groups)
+                    }
+                    MemberEdit::Change {
+                        add,
+                        remove,
+                        add_groups,
+                    } => (add, remove, add_groups),
+                };
+                for account in add.iter().chain(&remove) {
+                    rules.may_manage_account(actor, &self.account(actor, *account)?)?;
                 }
-            }
-            let change = NodeChange {
-                name: edit.name,
-                external_id: edit.external_id,
-                add_members: add.into_iter().collect(),
-                remove_members: remove.into_iter().collect(),
-                adopt: adopt.into_iter().collect(),
-                parent,
-            };
-            self.store
-                .change_node(node.id, &change, expected_version, Timestamp::now())?;
-            self.store.node(id)?.ok_or(CoreError::NotFound("group"))
-        })();
-        self.audited(actor, "group.change", &target, &detail, result)
+                let name = edit.name.as_deref().unwrap_or(&node.name);
+                let parent = edit.parent.filter(|p| *p != node.parent);
+                if let Some(new_parent) = parent {
+                    self.check_move(actor, &node, new_parent)?;
+                }
+                for child in &adopt {
+                    let child = self.node(actor, *child)?;
+                    rules.may_move_node(actor, &child)?;
+                    check_parent_kind(child.kind, Some((node.kind, name)))?;
+                    let cycle = self.store.node_in_subtree(child.id, node.id)?
+                        || match parent {
+                            // Under the new parent, the child must not hold it.
+                            Some(Some(p)) => self.store.node_in_subtree(child.id, p)?,
+                            _ => false,
+                        };
+                    if cycle {
+                        return Err(CoreError::InvalidTree(format!(
+                            "{} cannot become a member of its own subgroup",
+                            child.name
+                        )));
+                    }
+                }
+                let change = NodeChange {
+                    name: edit.name,
+                    external_id: edit.external_id,
+                    add_members: add.into_iter().collect(),
+                    remove_members: remove.into_iter().collect(),
+                    adopt: adopt.into_iter().collect(),
+                    parent,
+                };
+                self.store
+                    .change_node(node.id, &change, expected_version, Timestamp::now())?;
+                self.store.node(id)?.ok_or(CoreError::NotFound("group"))
+            },
+        )
     }
 
     /// Deletes a group the actor manages (never an account: those are only
@@ -1032,12 +1082,17 @@ impl Directory {
     pub fn delete_node(&self, actor: &Actor, id: NodeId) -> CoreResult<()> {
         let target = self.node_label(id);
         let detail = "deleted";
-        let result = (|| -> CoreResult<()> {
-            let node = self.node(actor, id)?;
-            self.rules().may_move_node(actor, &node)?;
-            Ok(self.store.delete_node(node.id)?)
-        })();
-        self.audited(actor, "group.delete", &target, detail, result)
+        self.audited(
+            actor,
+            "group.delete",
+            &target,
+            detail,
+            || -> CoreResult<()> {
+                let node = self.node(actor, id)?;
+                self.rules().may_move_node(actor, &node)?;
+                Ok(self.store.delete_node(node.id)?)
+            },
+        )
     }
 
     /// Direct members of a node the actor may see, limited to what it may see.
@@ -1069,25 +1124,35 @@ impl Directory {
     pub fn add_member(&self, actor: &Actor, node: NodeId, account: AccountId) -> CoreResult<()> {
         let target = self.node_label(node);
         let detail = format!("member + {}", self.account_label(account));
-        let result = (|| -> CoreResult<()> {
-            let (node, account) = self.membership_checks(actor, node, account)?;
-            Ok(self
-                .store
-                .add_member(node.id, account.id, Timestamp::now())?)
-        })();
-        self.audited(actor, "group.change", &target, &detail, result)
+        self.audited(
+            actor,
+            "group.change",
+            &target,
+            &detail,
+            || -> CoreResult<()> {
+                let (node, account) = self.membership_checks(actor, node, account)?;
+                Ok(self
+                    .store
+                    .add_member(node.id, account.id, Timestamp::now())?)
+            },
+        )
     }
 
     pub fn remove_member(&self, actor: &Actor, node: NodeId, account: AccountId) -> CoreResult<()> {
         let target = self.node_label(node);
         let detail = format!("member - {}", self.account_label(account));
-        let result = (|| -> CoreResult<()> {
-            let (node, account) = self.membership_checks(actor, node, account)?;
-            Ok(self
-                .store
-                .remove_member(node.id, account.id, Timestamp::now())?)
-        })();
-        self.audited(actor, "group.change", &target, &detail, result)
+        self.audited(
+            actor,
+            "group.change",
+            &target,
+            &detail,
+            || -> CoreResult<()> {
+                let (node, account) = self.membership_checks(actor, node, account)?;
+                Ok(self
+                    .store
+                    .remove_member(node.id, account.id, Timestamp::now())?)
+            },
+        )
     }
 
     fn membership_checks(
@@ -1437,14 +1502,19 @@ impl Directory {
             Some(c) => format!("forgot computer {c}"),
             None => "forgot every computer".into(),
         };
-        let result = (|| -> CoreResult<u64> {
-            let target = self.account(actor, id)?;
-            if actor.id() != Some(target.id) {
-                self.rules().may_manage_account(actor, &target)?;
-            }
-            Ok(self.store.forget_computers(target.id, which)?)
-        })();
-        self.audited(actor, "account.computers", &target, &detail, result)
+        self.audited(
+            actor,
+            "account.computers",
+            &target,
+            &detail,
+            || -> CoreResult<u64> {
+                let target = self.account(actor, id)?;
+                if actor.id() != Some(target.id) {
+                    self.rules().may_manage_account(actor, &target)?;
+                }
+                Ok(self.store.forget_computers(target.id, which)?)
+            },
+        )
     }
 
     /// Sets or removes the authenticator-app secret of an account: one's
@@ -1461,20 +1531,25 @@ impl Directory {
         } else {
             "authenticator app removed"
         };
-        let result = (|| -> CoreResult<()> {
-            let target = self.account(actor, id)?;
-            if actor.id() != Some(target.id) {
-                self.rules().may_manage_account(actor, &target)?;
-            }
-            let update = AccountUpdate {
-                totp_secret: Some(secret),
-                ..AccountUpdate::default()
-            };
-            self.store
-                .update_account(target.id, &update, None, Timestamp::now())?;
-            Ok(())
-        })();
-        self.audited(actor, "account.totp", &target, detail, result)
+        self.audited(
+            actor,
+            "account.totp",
+            &target,
+            detail,
+            || -> CoreResult<()> {
+                let target = self.account(actor, id)?;
+                if actor.id() != Some(target.id) {
+                    self.rules().may_manage_account(actor, &target)?;
+                }
+                let update = AccountUpdate {
+                    totp_secret: Some(secret),
+                    ..AccountUpdate::default()
+                };
+                self.store
+                    .update_account(target.id, &update, None, Timestamp::now())?;
+                Ok(())
+            },
+        )
     }
 
     // --- searching ---------------------------------------------------------
@@ -1560,42 +1635,47 @@ impl Directory {
             "bearer token issued, expires in {}",
             expires_days.map_or("never".into(), |d| format!("{d} days"))
         );
-        let result = (|| -> CoreResult<(TokenInfo, String)> {
-            if !matches!(actor, Actor::System) {
-                return Err(CoreError::Forbidden(
-                    "bearer tokens are issued with `dirgate token issue`".into(),
-                ));
-            }
-            let account = self.account_by_user_name(actor, user_name)?;
-            usable(&account)?;
-            let secret = format!(
-                "{TOKEN_PREFIX}{}",
-                data_encoding::BASE64URL_NOPAD.encode(&random::bytes::<32>())
-            );
-            let now = Timestamp::now();
-            let expires = expires_days
-                .map(|days| {
-                    now.checked_add(jiff::SignedDuration::from_hours(i64::from(days) * 24))
-                        .map_err(|_| CoreError::InvalidValue {
-                            field: "expiry",
-                            reason: format!("{days} days is too far ahead"),
-                        })
-                })
-                .transpose()?;
-            let id = Uuid::new_v4();
-            self.store
-                .insert_token(id, account.id, &token_hash(&secret), expires, now)?;
-            let info = TokenInfo {
-                id,
-                account: account.id,
-                user_name: account.user_name,
-                created: now,
-                expires,
-                revoked: false,
-            };
-            Ok((info, secret))
-        })();
-        self.audited(actor, "token.issue", &target, &detail, result)
+        self.audited(
+            actor,
+            "token.issue",
+            &target,
+            &detail,
+            || -> CoreResult<(TokenInfo, String)> {
+                if !matches!(actor, Actor::System) {
+                    return Err(CoreError::Forbidden(
+                        "bearer tokens are issued with `dirgate token issue`".into(),
+                    ));
+                }
+                let account = self.account_by_user_name(actor, user_name)?;
+                usable(&account)?;
+                let secret = format!(
+                    "{TOKEN_PREFIX}{}",
+                    data_encoding::BASE64URL_NOPAD.encode(&random::bytes::<32>())
+                );
+                let now = Timestamp::now();
+                let expires = expires_days
+                    .map(|days| {
+                        now.checked_add(jiff::SignedDuration::from_hours(i64::from(days) * 24))
+                            .map_err(|_| CoreError::InvalidValue {
+                                field: "expiry",
+                                reason: format!("{days} days is too far ahead"),
+                            })
+                    })
+                    .transpose()?;
+                let id = Uuid::new_v4();
+                self.store
+                    .insert_token(id, account.id, &token_hash(&secret), expires, now)?;
+                let info = TokenInfo {
+                    id,
+                    account: account.id,
+                    user_name: account.user_name,
+                    created: now,
+                    expires,
+                    revoked: false,
+                };
+                Ok((info, secret))
+            },
+        )
     }
 
     /// The actor a bearer token stands for. The lookup is by the token's
@@ -1628,15 +1708,20 @@ impl Directory {
     pub fn revoke_token(&self, actor: &Actor, id: Uuid) -> CoreResult<()> {
         let target = format!("token {id}");
         let detail = "revoked";
-        let result = (|| -> CoreResult<()> {
-            if !matches!(actor, Actor::System) {
-                return Err(CoreError::Forbidden(
-                    "tokens are revoked by the operator".into(),
-                ));
-            }
-            Ok(self.store.revoke_token(id, Timestamp::now())?)
-        })();
-        self.audited(actor, "token.revoke", &target, detail, result)
+        self.audited(
+            actor,
+            "token.revoke",
+            &target,
+            detail,
+            || -> CoreResult<()> {
+                if !matches!(actor, Actor::System) {
+                    return Err(CoreError::Forbidden(
+                        "tokens are revoked by the operator".into(),
+                    ));
+                }
+                Ok(self.store.revoke_token(id, Timestamp::now())?)
+            },
+        )
     }
 }
 

@@ -24,6 +24,13 @@ pub struct AuditRecord {
 
 pub trait AuditLog: Send + Sync + 'static {
     fn append_audit(&self, record: &AuditRecord) -> StoreResult<()>;
+    /// Hands over a record to be written in the same transaction as this
+    /// thread's next write, so that a change and its audit row commit
+    /// together. (Every store call of one core operation runs on the
+    /// calling thread.)
+    fn stage_audit(&self, record: AuditRecord);
+    /// Takes back a staged record that no write has taken yet.
+    fn take_staged_audit(&self) -> Option<AuditRecord>;
     /// Newest first: events by or about `user` (ignoring case) when given,
     /// at or after `since` when given, at most `limit`.
     fn audit_records(

@@ -20,24 +20,41 @@ fn record(row: &Row<'_>) -> StoreResult<AuditRecord> {
     })
 }
 
+thread_local! {
+    /// The record staged by this thread for its next write transaction.
+    pub(super) static STAGED: std::cell::RefCell<Option<AuditRecord>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Writes a record inside a caller's transaction.
+pub(super) fn insert(tx: &rusqlite::Transaction<'_>, r: &AuditRecord) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO audit (at, actor, face, action, target, detail, result)
+                 VALUES (:at, :actor, :face, :action, :target, :detail, :result)",
+    )?
+    .execute(named_params! {
+        ":at": micros(r.at),
+        ":actor": r.actor,
+        ":face": r.face,
+        ":action": r.action,
+        ":target": r.target,
+        ":detail": r.detail,
+        ":result": r.result,
+    })?;
+    Ok(())
+}
+
 impl AuditLog for SqliteStore {
     fn append_audit(&self, r: &AuditRecord) -> StoreResult<()> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO audit (at, actor, face, action, target, detail, result)
-                 VALUES (:at, :actor, :face, :action, :target, :detail, :result)",
-            )?
-            .execute(named_params! {
-                ":at": micros(r.at),
-                ":actor": r.actor,
-                ":face": r.face,
-                ":action": r.action,
-                ":target": r.target,
-                ":detail": r.detail,
-                ":result": r.result,
-            })?;
-            Ok(())
-        })
+        self.write(|tx| insert(tx, r))
+    }
+
+    fn stage_audit(&self, record: AuditRecord) {
+        STAGED.with(|s| *s.borrow_mut() = Some(record));
+    }
+
+    fn take_staged_audit(&self) -> Option<AuditRecord> {
+        STAGED.with(|s| s.borrow_mut().take())
     }
 
     fn audit_records(

@@ -117,6 +117,10 @@ impl SqliteStore {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = work(&tx)?;
+        // An audit record staged for this change commits with it.
+        if let Some(record) = audit::STAGED.with(|s| s.borrow_mut().take()) {
+            audit::insert(&tx, &record)?;
+        }
         tx.commit()?;
         Ok(out)
     }

@@ -951,3 +951,43 @@ fn closing_the_store_checkpoints_the_wal() {
     // The writer closed last, folded the log into the file and removed it.
     assert!(!dir.path().join("dirgate.db-wal").exists());
 }
+
+#[test]
+fn a_staged_audit_record_commits_with_the_change_or_not_at_all() {
+    use crate::store::{AuditLog, AuditRecord};
+    let f = Fixture::new();
+    let record = |action: &str| AuditRecord {
+        at: at(1),
+        actor: "system".into(),
+        face: "cli".into(),
+        action: action.into(),
+        target: "Team".into(),
+        detail: "".into(),
+        result: "ok".into(),
+    };
+    let team = f.node("Team", None);
+    f.node("Taken", None);
+    // A write that fails leaves the record staged and writes nothing.
+    f.store.stage_audit(record("group.rename"));
+    let clash = NodeChange {
+        name: Some("Taken".into()),
+        ..NodeChange::default()
+    };
+    assert!(f.store.change_node(team, &clash, None, at(2)).is_err());
+    assert!(f.store.audit_records(None, None, 10).unwrap().is_empty());
+    assert_eq!(
+        f.store.take_staged_audit().map(|r| r.action),
+        Some("group.rename".into())
+    );
+    // A write that succeeds takes the record into its own transaction.
+    f.store.stage_audit(record("group.rename"));
+    let fine = NodeChange {
+        name: Some("Crew".into()),
+        ..NodeChange::default()
+    };
+    f.store.change_node(team, &fine, None, at(3)).unwrap();
+    assert!(f.store.take_staged_audit().is_none());
+    let rows = f.store.audit_records(Some("team"), None, 10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].action, "group.rename");
+}
