@@ -763,6 +763,22 @@ impl Directory {
         )
     }
 
+    /// Applies `update` to the actor's own account, or to one it manages.
+    fn change_own_or_managed(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        update: &AccountUpdate,
+    ) -> CoreResult<()> {
+        let target = self.account(actor, id)?;
+        if actor.id() != Some(target.id) {
+            self.rules().may_manage_account(actor, &target)?;
+        }
+        self.store
+            .update_account(target.id, update, None, Timestamp::now())?;
+        Ok(())
+    }
+
     /// Puts an account into the reset-pending state: from now on it cannot
     /// authenticate until its password has been changed.
     pub fn require_password_reset(&self, actor: &Actor, id: AccountId) -> CoreResult<()> {
@@ -774,17 +790,11 @@ impl Directory {
             &target,
             detail,
             || -> CoreResult<()> {
-                let target = self.account(actor, id)?;
-                if actor.id() != Some(target.id) {
-                    self.rules().may_manage_account(actor, &target)?;
-                }
                 let update = AccountUpdate {
                     reset_pending: Some(true),
                     ..AccountUpdate::default()
                 };
-                self.store
-                    .update_account(target.id, &update, None, Timestamp::now())?;
-                Ok(())
+                self.change_own_or_managed(actor, id, &update)
             },
         )
     }
@@ -1537,17 +1547,11 @@ impl Directory {
             &target,
             detail,
             || -> CoreResult<()> {
-                let target = self.account(actor, id)?;
-                if actor.id() != Some(target.id) {
-                    self.rules().may_manage_account(actor, &target)?;
-                }
                 let update = AccountUpdate {
                     totp_secret: Some(secret),
                     ..AccountUpdate::default()
                 };
-                self.store
-                    .update_account(target.id, &update, None, Timestamp::now())?;
-                Ok(())
+                self.change_own_or_managed(actor, id, &update)
             },
         )
     }

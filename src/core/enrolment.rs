@@ -38,21 +38,13 @@ impl Directory {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::core::directory::{AuthError, NewAccount};
     use crate::core::model::AuthMethod;
-    use crate::core::password::PasswordHasher;
-    use crate::core::validate::PasswordPolicy;
-    use crate::store::SqliteStore;
 
     #[test]
     fn a_good_code_enrols_and_is_spent() {
-        let tmp = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&tmp.path().join("dirgate.db"), 2).unwrap();
-        let hasher = PasswordHasher::new(256, 1, 1).unwrap();
-        let d = Directory::new(Arc::new(store), PasswordPolicy::default(), hasher, "UTC").unwrap();
+        let (d, _tmp) = crate::core::test_support::directory();
         let mut new = NewAccount::named("ann");
         new.password = Some(d.prepare_password("Correct7Horse").unwrap());
         new.auth_method = AuthMethod::TwoFactorApp;

@@ -31,3 +31,5 @@ mod tests;
 
 #[cfg(test)]
 mod second_factor_tests;
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -31,20 +31,12 @@ impl Directory {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::core::directory::NewAccount;
-    use crate::core::password::PasswordHasher;
-    use crate::core::validate::PasswordPolicy;
-    use crate::store::SqliteStore;
 
     #[test]
     fn the_stamp_changes_with_every_new_password_only() {
-        let tmp = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&tmp.path().join("dirgate.db"), 2).unwrap();
-        let hasher = PasswordHasher::new(256, 1, 1).unwrap();
-        let d = Directory::new(Arc::new(store), PasswordPolicy::default(), hasher, "UTC").unwrap();
+        let (d, _tmp) = crate::core::test_support::directory();
         let mut new = NewAccount::named("ann");
         new.password = Some(d.prepare_password("Correct7Horse").unwrap());
         let ann = d.create_account(&Actor::System, new).unwrap();

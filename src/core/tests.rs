@@ -1,7 +1,6 @@
 //! The rules of `DESIGN.md`, checked table by table against a real store.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::core::access::Actor;
 use crate::core::directory::{AccountChange, AuthError, Directory, NewAccount, NewNode};
@@ -9,9 +8,8 @@ use crate::core::error::CoreError;
 use crate::core::model::{
     AccountId, AccountType, AdminLevel, AuthMethod, NodeId, NodeKind, Status, USER_MANAGEMENT_ROLE,
 };
-use crate::core::password::PasswordHasher;
-use crate::core::validate::PasswordPolicy;
-use crate::store::{Page, SqliteStore};
+use crate::core::test_support::directory;
+use crate::store::Page;
 
 const PW: &str = "Correct7Horse";
 
@@ -42,15 +40,6 @@ struct World {
     _tmp: tempfile::TempDir,
     nodes: HashMap<&'static str, NodeId>,
     accounts: HashMap<&'static str, AccountId>,
-}
-
-fn directory() -> (Directory, tempfile::TempDir) {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&tmp.path().join("dirgate.db"), 2).unwrap();
-    // Small argon2 parameters keep the tests quick; the rules do not care.
-    let hasher = PasswordHasher::new(256, 1, 1).unwrap();
-    let dir = Directory::new(Arc::new(store), PasswordPolicy::default(), hasher, "UTC").unwrap();
-    (dir, tmp)
 }
 
 impl World {
