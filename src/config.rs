@@ -211,6 +211,13 @@ pub struct PasswordConfig {
     pub argon2_iterations: u32,
     /// Argon2id lanes (1 to 16).
     pub argon2_parallelism: u32,
+    /// Failed authentications an account may have (in 15 minutes) before
+    /// the next ones wait, doubling from 250 ms with each further failure.
+    pub failures_free_per_account: u32,
+    /// The same for one client address (shared by everyone behind a NAT).
+    pub failures_free_per_address: u32,
+    /// The longest such wait, in milliseconds (0 turns waiting off).
+    pub failure_wait_max_ms: u64,
 }
 
 impl Default for PasswordConfig {
@@ -221,6 +228,9 @@ impl Default for PasswordConfig {
             argon2_memory_kib: 19456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            failures_free_per_account: 3,
+            failures_free_per_address: 10,
+            failure_wait_max_ms: 8000,
         }
     }
 }
@@ -791,6 +801,12 @@ impl Config {
         )?;
 
         let p = &self.password;
+        in_range(
+            "password.failure_wait_max_ms",
+            p.failure_wait_max_ms,
+            0,
+            60_000,
+        )?;
         in_range("password.min_length", p.min_length as u64, 1, 256)?;
         in_range(
             "password.argon2_parallelism",

@@ -16,6 +16,7 @@ use crate::cli::{open_directory, CliError};
 use crate::config::Config;
 use crate::core::audit::Face;
 use crate::core::directory::BOOTSTRAP_ADMIN;
+use crate::core::throttle::ThrottleSettings;
 use crate::core::Service;
 use crate::metrics::Metrics;
 use crate::notify::{Notifier, Wake};
@@ -102,7 +103,13 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
     directory.on_message_queued(Arc::new(move || waker.wake()));
     let outbox: Arc<dyn Outbox> = directory.shared_store();
     let store_threads = config.store.readers + 1;
-    let service = Service::new(directory, store_threads, config.workers.password_threads());
+    let p = &config.password;
+    let service = Service::new(directory, store_threads, config.workers.password_threads())
+        .with_throttle(ThrottleSettings {
+            free_per_account: p.failures_free_per_account,
+            free_per_address: p.failures_free_per_address,
+            most_wait: Duration::from_millis(p.failure_wait_max_ms),
+        });
 
     let (stop, shutdown) = watch::channel(false);
     let mut tasks = JoinSet::new();

@@ -174,3 +174,40 @@ fn every_change_and_failed_authentication_is_audited_without_secrets() {
     let text = cli(&d, &["audit", "--limit", "3"], None);
     assert_eq!(text.lines().count(), 3);
 }
+
+#[test]
+fn failed_binds_slow_down_are_audited_and_never_lock_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    cli(
+        &d,
+        &["user", "add", "eve", "--password-stdin"],
+        Some("Eve7Secret\n"),
+    );
+    let url = format!("ldap://127.0.0.1:{}", d.ldap.unwrap().port());
+    let bind = |pw: &str| {
+        Command::new("ldapwhoami")
+            .args(["-x", "-H", &url, "-D", "eve", "-w", pw])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    for _ in 0..5 {
+        assert!(!bind("Wrong7Secret"));
+    }
+    let rows = audit(&d, &["--user", "eve"]);
+    let throttled: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["action"] == "authenticate.throttle")
+        .collect();
+    assert_eq!(
+        throttled.len(),
+        1,
+        "one event when waiting begins: {rows:?}"
+    );
+    assert_eq!(throttled[0]["detail"], "from 127.0.0.1");
+    // A slowdown, not a lockout: the right password still works.
+    assert!(bind("Eve7Secret"));
+}

@@ -221,6 +221,17 @@ impl Directory {
         result
     }
 
+    /// Records that authentications for `user` (or from `from`) now wait.
+    pub fn record_throttle(&self, user: &str, from: &str) {
+        self.audit(
+            user,
+            "authenticate.throttle",
+            user,
+            &format!("from {from}"),
+            "failed authentications now wait, doubling with each further failure",
+        );
+    }
+
     /// The newest audit records (for `dirgate audit`).
     pub fn audit_records(
         &self,

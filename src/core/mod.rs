@@ -16,6 +16,7 @@ pub mod reset;
 pub mod second_factor;
 pub mod service;
 pub mod stamp;
+pub mod throttle;
 pub mod totp;
 pub mod validate;
 

@@ -16,6 +16,7 @@ use crate::core::model::Account;
 use crate::core::password::PreparedPassword;
 use crate::core::password_pool::PasswordPool;
 use crate::core::second_factor::Computer;
+use crate::core::throttle::{Throttle, ThrottleSettings};
 
 /// At most `size` closures running at once on tokio's blocking threads; the
 /// rest wait their turn without holding a thread.
@@ -59,6 +60,8 @@ pub struct Service {
     password_pool: PasswordPool,
     /// The face this handle serves, for the audit log.
     face: Face,
+    /// Failed authentications, shared by every face.
+    throttle: Arc<Throttle>,
 }
 
 impl Service {
@@ -68,6 +71,16 @@ impl Service {
             store_pool: BlockingPool::new(store_threads),
             password_pool: PasswordPool::new(password_threads),
             face: Face::Cli,
+            throttle: Arc::new(Throttle::default()),
+        }
+    }
+
+    /// The same service with these settings for slowing failed
+    /// authentications down.
+    pub fn with_throttle(self, settings: ThrottleSettings) -> Service {
+        Service {
+            throttle: Arc::new(Throttle::new(settings)),
+            ..self
         }
     }
 
@@ -119,6 +132,45 @@ impl Service {
     /// each step on its own pool: lookups on the store pool, argon2 on the
     /// password pool.
     pub async fn authenticate(
+        &self,
+        user_name: String,
+        credential: String,
+        computer: Computer,
+    ) -> Result<Account, AuthError> {
+        let address = match &computer {
+            Computer::Address(ip) => Some(*ip),
+            _ => None,
+        };
+        // Earlier failures for this account or address make this one wait,
+        // on a timer: no pool thread is held meanwhile.
+        let wait = self.throttle.wait(&user_name, address);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let name = user_name.clone();
+        let result = self.check(user_name, credential, computer).await;
+        match &result {
+            Ok(_) => self.throttle.succeeded(&name),
+            // A code sent or asked for follows a right password.
+            Err(AuthError::CodeSent { .. } | AuthError::SecondFactorRequired(_)) => {}
+            Err(_) => {
+                if self.throttle.failed(&name, address) {
+                    let directory = self.directory.clone();
+                    let face = self.face;
+                    let from = address.map_or_else(|| "(unknown)".into(), |a| a.to_string());
+                    let _ = self
+                        .store_pool
+                        .run(move || {
+                            with_face(face, || directory.record_throttle(&name, &from));
+                        })
+                        .await;
+                }
+            }
+        }
+        result
+    }
+
+    async fn check(
         &self,
         user_name: String,
         credential: String,

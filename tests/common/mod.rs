@@ -35,7 +35,7 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
     let text = format!(
         "[ldap]\nlisten = \"127.0.0.1:0\"\nldaps_listen = \"127.0.0.1:0\"\n\
          [http]\nhttps_listen = \"127.0.0.1:0\"\nhttp_listen = \"127.0.0.1:0\"\n\
-         [password]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n{extra}\n"
+         [password]\nargon2_memory_kib = 1024\nargon2_iterations = 1\nfailure_wait_max_ms = 20\n{extra}\n"
     );
     std::fs::write(&path, text).unwrap();
     path
