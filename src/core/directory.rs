@@ -1567,12 +1567,7 @@ impl Directory {
         sort: Option<Sort<AccountField>>,
         slice: Slice,
     ) -> CoreResult<Vec<Account>> {
-        if let Some(s) = sort.filter(|s| !s.field.sortable()) {
-            return Err(CoreError::InvalidValue {
-                field: "sort",
-                reason: format!("cannot sort by {:?}", s.field),
-            });
-        }
+        check_sortable(sort.map(|s| (s.field, s.field.sortable())))?;
         Ok(self
             .store
             .search_accounts(self.visibility(actor), false, filter, sort, slice)?)
@@ -1593,12 +1588,7 @@ impl Directory {
         sort: Option<Sort<NodeField>>,
         slice: Slice,
     ) -> CoreResult<Vec<Node>> {
-        if let Some(s) = sort.filter(|s| !s.field.sortable()) {
-            return Err(CoreError::InvalidValue {
-                field: "sort",
-                reason: format!("cannot sort by {:?}", s.field),
-            });
-        }
+        check_sortable(sort.map(|s| (s.field, s.field.sortable())))?;
         Ok(self
             .store
             .search_nodes(self.visibility(actor), filter, sort, slice)?)
@@ -1743,6 +1733,18 @@ fn usable(account: &Account) -> CoreResult<()> {
         Err(CoreError::AccountUnusable("a password reset is pending"))
     } else {
         Ok(())
+    }
+}
+
+/// A sort the store cannot serve is refused (the fields' `sortable()`
+/// is the one list of what may be sorted by).
+fn check_sortable<F: std::fmt::Debug>(sort: Option<(F, bool)>) -> CoreResult<()> {
+    match sort {
+        Some((field, false)) => Err(CoreError::InvalidValue {
+            field: "sort",
+            reason: format!("cannot sort by {field:?}"),
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -17,6 +17,7 @@ use super::reply;
 use super::resource::{group_json, parse_group, MemberInput, MemberType, Projection};
 use super::write::patch_error;
 use crate::core::model::{AccountId, Node, NodeId, NodeKind};
+use crate::core::query::Related;
 use crate::core::{Actor, CoreError, CoreResult, Directory, GroupEdit, MemberEdit, NewNode};
 use crate::http::{Body, HttpFace};
 
@@ -78,8 +79,13 @@ async fn answer(
             Ok((node, related))
         })
         .await?;
-    let json = group_json(&node, &related, base, &Projection::all());
-    Ok(reply::resource(&json, node.version, created))
+    Ok(render(&node, &related, base, created))
+}
+
+/// The whole resource with its ETag (and, when created, 201 and Location).
+fn render(node: &Node, related: &Related, base: &str, created: bool) -> Response<Body> {
+    let json = group_json(node, related, base, &Projection::all());
+    reply::resource(&json, node.version, created)
 }
 
 pub async fn create_group(
@@ -104,10 +110,14 @@ pub async fn create_group(
                 parent,
                 external_id: input.external_id,
             };
-            d.create_group(who, new, &members.people, &members.groups)
+            // What the answer shows, read in the same trip to the store pool.
+            let node = d.create_group(who, new, &members.people, &members.groups)?;
+            let related = d.related(who, &[], &[&node])?;
+            Ok((node, related))
         })
         .await?;
-    answer(face, actor, node, base, true).await
+    let (node, related) = node;
+    Ok(render(&node, &related, base, true))
 }
 
 /// A parent named in a body: one the actor cannot see is a bad value.

@@ -13,6 +13,7 @@ use super::patch::{apply, parse_patch, PatchError};
 use super::reply;
 use super::resource::{parse_user, user_json, Projection, ResourceError, UserInput};
 use crate::core::model::{Account, AccountType, AuthMethod, Status};
+use crate::core::query::Related;
 use crate::core::{AccountChange, Actor, CoreError, Directory, NewAccount};
 use crate::http::{Body, HttpFace};
 
@@ -80,8 +81,13 @@ async fn answer(
             Ok((account, related))
         })
         .await?;
-    let json = user_json(&account, &related, base, &Projection::all());
-    Ok(reply::resource(&json, account.version, created))
+    Ok(render(&account, &related, base, created))
+}
+
+/// The whole resource with its ETag (and, when created, 201 and Location).
+fn render(account: &Account, related: &Related, base: &str, created: bool) -> Response<Body> {
+    let json = user_json(account, related, base, &Projection::all());
+    reply::resource(&json, account.version, created)
 }
 
 pub async fn create_user(
@@ -120,10 +126,14 @@ pub async fn create_user(
             new.roles = input.roles.unwrap_or_default();
             new.status = status_of(input.active);
             new.external_id = input.external_id;
-            d.create_account(who, new)
+            // What the answer shows, read in the same trip to the store pool.
+            let account = d.create_account(who, new)?;
+            let related = d.related(who, &[&account], &[])?;
+            Ok((account, related))
         })
         .await?;
-    answer(face, actor, account, base, true).await
+    let (account, related) = account;
+    Ok(render(&account, &related, base, true))
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ScimError> {
