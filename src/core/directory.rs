@@ -1600,6 +1600,19 @@ impl Directory {
             .count_matching_nodes(self.visibility(actor), filter)?)
     }
 
+    /// Runs `work` with every read it makes seeing one snapshot of the
+    /// store: a page of a search, its total and the names its entries refer
+    /// to agree with each other, and the database is locked once instead
+    /// of once per statement. For work that only reads (see
+    /// `Store::snapshot`).
+    pub fn in_snapshot<T>(&self, work: impl FnOnce() -> CoreResult<T>) -> CoreResult<T> {
+        let mut work = Some(work);
+        let mut out = None;
+        self.store
+            .snapshot(&mut || out = work.take().map(|w| w()))?;
+        out.unwrap_or(Err(CoreError::ShuttingDown))
+    }
+
     /// Names and memberships for showing these entries, limited to what
     /// the actor may see.
     pub fn related(

@@ -27,6 +27,25 @@ pub enum Filter<F> {
     Test(F, Test),
 }
 
+impl<F> Filter<F> {
+    /// Whether no entry can match, whatever is stored: a face skips the
+    /// trip to the store for such a search (an LDAP `(uid=x)` reaches the
+    /// groups too, where it is always false). Conservative: `false` means
+    /// only "perhaps".
+    pub fn matches_nothing(&self) -> bool {
+        match self {
+            Filter::False | Filter::Undefined => true,
+            Filter::True | Filter::Test(..) => false,
+            Filter::And(parts) => parts.iter().any(Filter::matches_nothing),
+            Filter::Or(parts) => parts.iter().all(Filter::matches_nothing),
+            // NOT True is False; NOT of anything else may match something
+            // (NOT False is True, NOT Undefined stays Undefined: both fine
+            // to run).
+            Filter::Not(inner) => matches!(**inner, Filter::True),
+        }
+    }
+}
+
 /// One comparison against a field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Test {
@@ -190,4 +209,39 @@ pub struct Related {
     pub members_of: HashMap<NodeId, Vec<AccountId>>,
     /// Visible direct child nodes of each node.
     pub children_of: HashMap<NodeId, Vec<NodeId>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(v: &str) -> Filter<AccountField> {
+        Filter::Test(AccountField::UserName, Test::Equals(Value::Text(v.into())))
+    }
+
+    #[test]
+    fn only_filters_that_can_never_match_say_so() {
+        let never = [
+            Filter::False,
+            Filter::Undefined,
+            Filter::And(vec![name("a"), Filter::False]),
+            Filter::Or(vec![Filter::False, Filter::Undefined]),
+            Filter::Not(Box::new(Filter::True)),
+            Filter::Or(vec![]),
+        ];
+        for f in &never {
+            assert!(f.matches_nothing(), "{f:?}");
+        }
+        let perhaps = [
+            Filter::True,
+            name("a"),
+            Filter::Or(vec![Filter::False, name("a")]),
+            Filter::Not(Box::new(Filter::False)),
+            Filter::Not(Box::new(name("a"))),
+            Filter::And(vec![]),
+        ];
+        for f in &perhaps {
+            assert!(!f.matches_nothing(), "{f:?}");
+        }
+    }
 }

@@ -134,10 +134,8 @@ where
         };
         match session.handle(msg).await {
             Action::Reply(replies) => {
-                for reply in replies {
-                    if send(&mut framed, reply, idle).await.is_err() {
-                        return None;
-                    }
+                if send_all(&mut framed, replies, idle).await.is_err() {
+                    return None;
                 }
             }
             Action::Close => return None,
@@ -169,6 +167,32 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     match timeout(limit, framed.send(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+/// Writes a request's answers with one flush: a search's entries and its
+/// done message leave in one write (and usually one TCP segment) instead
+/// of one each. `feed` still flushes whenever the buffer grows past its
+/// limit, so a large search streams rather than piling up in memory.
+async fn send_all<S>(
+    framed: &mut Framed<S, LdapCodec>,
+    replies: Vec<LdapMsg>,
+    limit: Duration,
+) -> Result<(), ()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    // The limit applies to each step, as it did to each message alone: a
+    // long search to a client that keeps reading is not cut off.
+    for reply in replies {
+        match timeout(limit, framed.feed(reply)).await {
+            Ok(Ok(())) => {}
+            _ => return Err(()),
+        }
+    }
+    match timeout(limit, framed.flush()).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }

@@ -95,12 +95,12 @@ impl Selection {
         } else {
             self.all_user
         };
-        all || self.named.contains(&name.to_lowercase())
+        all || self.named.contains(super::schema::lower(name).as_ref())
     }
 
     /// For the root DSE, whose attributes clients expect without `+`.
     pub fn wants_root_dse(&self, name: &str) -> bool {
-        self.all_user || self.all_operational || self.named.contains(&name.to_lowercase())
+        self.all_user || self.all_operational || self.named.contains(super::schema::lower(name).as_ref())
     }
 }
 

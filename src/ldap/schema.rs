@@ -489,14 +489,14 @@ impl Schema {
     /// An attribute type by any of its names or its OID, ignoring case.
     pub fn attribute(&self, name: &str) -> Option<&AttributeType> {
         self.attribute_index
-            .get(&name.to_lowercase())
+            .get(lower(name).as_ref())
             .and_then(|&i| self.attribute_types.get(i))
     }
 
     /// An object class by any of its names or its OID, ignoring case.
     pub fn object_class(&self, name: &str) -> Option<&ObjectClass> {
         self.class_index
-            .get(&name.to_lowercase())
+            .get(lower(name).as_ref())
             .and_then(|&i| self.object_classes.get(i))
     }
 
@@ -854,6 +854,16 @@ pub fn root_dse(layout: &Layout, sel: &Selection) -> LdapSearchResultEntry {
     b.add("vendorName", ["dirgate"]);
     b.add("vendorVersion", [env!("CARGO_PKG_VERSION")]);
     b.finish("")
+}
+
+/// `name` in lower case, copied only when it has capitals: lookups by
+/// attribute name run for every attribute of every entry a search returns.
+pub(super) fn lower(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) || !name.is_ascii() {
+        std::borrow::Cow::Owned(name.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 #[cfg(test)]

@@ -135,10 +135,13 @@ impl Session {
         self.check_anonymous_search(&target)?;
         let reach = scope_covers(&target, &req.scope);
         let selection = Selection::new(&req.attrs, req.typesonly);
-        let fingerprint = format!(
-            "{}|{:?}|{:?}|{:?}|{}",
-            req.base, req.scope, req.filter, req.attrs, req.typesonly
-        );
+        // Only paged searches need it: made when one does.
+        let fingerprint = || {
+            format!(
+                "{}|{:?}|{:?}|{:?}|{}",
+                req.base, req.scope, req.filter, req.attrs, req.typesonly
+            )
+        };
 
         // Where this page starts: a fresh search, or a cookie's position.
         let resumed = if limits.cookie.is_empty() {
@@ -150,7 +153,7 @@ impl Session {
                     "unknown or expired paged-results cookie",
                 )
             })?;
-            if state.fingerprint != fingerprint {
+            if state.fingerprint != fingerprint() {
                 return Err(LdapError::new(
                     LdapResultCode::UnwillingToPerform,
                     "the paged-results cookie belongs to a different search",
@@ -177,11 +180,7 @@ impl Session {
         let mut limit_left = limits.size_limit.saturating_sub(sent_before);
         let mut out = Vec::new();
         if resumed.is_none() {
-            for (full, shown) in self.static_entries(&reach, &selection) {
-                if matches(&req.filter, &full) {
-                    out.push(shown);
-                }
-            }
+            out.extend(self.static_entries(&reach, &req.filter, &selection));
             if out.len() as u64 > limit_left {
                 out.truncate(limit_left as usize);
                 return Ok(finish(
@@ -196,65 +195,61 @@ impl Session {
             limit_left -= out.len() as u64;
         }
 
-        let mut phase = resumed.as_ref().map_or(Phase::People, |s| s.phase);
-        let mut after = resumed.as_ref().and_then(|s| s.after);
-        loop {
-            let fits = page_left.min(limit_left);
-            let (fetched, last_id) = match phase {
-                Phase::People if reach.people || reach.one_person.is_some() => {
-                    let filter = self.people_filter(&req.filter, &reach);
-                    let (rows, related, more) = self.people_page(filter, after, fits).await?;
-                    let layout = &self.face.layout;
-                    out.extend(
-                        rows.iter()
-                            .map(|a| entry::person_entry(a, &related, layout, &selection)),
-                    );
-                    ((rows.len() as u64, more), rows.last().map(|a| a.id))
-                }
-                Phase::Groups if reach.groups || reach.one_group.is_some() => {
-                    let filter = self.groups_filter(&req.filter, &reach);
-                    let (rows, related, more) = self.groups_page(filter, after, fits).await?;
-                    let layout = &self.face.layout;
-                    out.extend(
-                        rows.iter()
-                            .map(|n| entry::group_entry(n, &related, layout, &selection)),
-                    );
-                    ((rows.len() as u64, more), rows.last().map(|n| n.id))
-                }
-                _ => ((0, false), None),
-            };
-            let (count, more) = fetched;
-            page_left -= count;
-            limit_left -= count;
-            after = last_id.or(after);
-            if more {
-                if limit_left == 0 {
-                    return Ok(finish(
-                        msgid,
-                        out,
-                        LdapResultCode::SizeLimitExceeded,
-                        "size limit exceeded",
-                        None,
-                    ));
-                }
-                // The page is full: hand out a cookie for the next one.
-                let sent = limits.size_limit.saturating_sub(limit_left);
-                let cookie = self.remember_page(fingerprint, phase, after, sent);
+        // Both phases are fetched in one trip to the store pool; a phase the
+        // search cannot reach, or whose filter can match nothing there, is
+        // not asked at all.
+        let people = (reach.people || reach.one_person.is_some())
+            .then(|| self.people_filter(&req.filter, &reach))
+            .filter(|f| !f.matches_nothing());
+        let groups = (reach.groups || reach.one_group.is_some())
+            .then(|| self.groups_filter(&req.filter, &reach))
+            .filter(|f| !f.matches_nothing());
+        let start = Position {
+            phase: resumed.as_ref().map_or(Phase::People, |s| s.phase),
+            after: resumed.as_ref().and_then(|s| s.after),
+        };
+        let fits = page_left.min(limit_left);
+        let fetched = if people.is_none() && groups.is_none() {
+            Fetched::default()
+        } else {
+            self.as_actor(move |d, a| d.in_snapshot(|| fetch(d, a, people, groups, start, fits)))
+                .await?
+        };
+        let layout = &self.face.layout;
+        let count = (fetched.people.len() + fetched.groups.len()) as u64;
+        out.extend(
+            fetched
+                .people
+                .iter()
+                .map(|a| entry::person_entry(a, &fetched.people_related, layout, &selection)),
+        );
+        out.extend(
+            fetched
+                .groups
+                .iter()
+                .map(|n| entry::group_entry(n, &fetched.groups_related, layout, &selection)),
+        );
+        limit_left -= count;
+        if let Some(next) = fetched.more {
+            if limit_left == 0 {
                 return Ok(finish(
                     msgid,
                     out,
-                    LdapResultCode::Success,
-                    "",
-                    Some(paged_control(cookie)),
+                    LdapResultCode::SizeLimitExceeded,
+                    "size limit exceeded",
+                    None,
                 ));
             }
-            match phase {
-                Phase::People => {
-                    phase = Phase::Groups;
-                    after = None;
-                }
-                Phase::Groups => break,
-            }
+            // The page is full: hand out a cookie for the next one.
+            let sent = limits.size_limit.saturating_sub(limit_left);
+            let cookie = self.remember_page(fingerprint(), next.phase, next.after, sent);
+            return Ok(finish(
+                msgid,
+                out,
+                LdapResultCode::Success,
+                "",
+                Some(paged_control(cookie)),
+            ));
         }
         let control = limits.page_size.map(|_| paged_control(Vec::new()));
         Ok(finish(msgid, out, LdapResultCode::Success, "", control))
@@ -338,13 +333,15 @@ impl Session {
         }
     }
 
-    /// The fixed entries a search reaches, each as (every attribute, for
-    /// matching the filter; the requested attributes, for showing).
+    /// The fixed entries a search reaches that match its filter, with the
+    /// requested attributes. The filter is tested on every attribute, since
+    /// it may name ones the client did not ask to see.
     fn static_entries(
         &self,
         reach: &Reach,
+        filter: &LdapFilter,
         selection: &Selection,
-    ) -> Vec<(LdapSearchResultEntry, LdapSearchResultEntry)> {
+    ) -> Vec<LdapSearchResultEntry> {
         let layout = &self.face.layout;
         let build = |which: Fixed, sel: &Selection| match which {
             Fixed::RootDse => schema::root_dse(layout, sel),
@@ -363,7 +360,8 @@ impl Session {
         ]
         .into_iter()
         .filter(|(reached, _)| *reached)
-        .map(|(_, which)| (build(which, &all), build(which, selection)))
+        .filter(|(_, which)| matches(filter, &build(*which, &all)))
+        .map(|(_, which)| build(which, selection))
         .collect()
     }
 
@@ -392,52 +390,6 @@ impl Session {
         }
     }
 
-    /// Up to `fits` matching people after `after`, the names they refer
-    /// to, and whether more match: one trip to the store pool. One row more
-    /// than fits is asked for; its presence says there is more.
-    async fn people_page(
-        &self,
-        filter: Filter<AccountField>,
-        after: Option<i64>,
-        fits: u64,
-    ) -> Result<(Vec<Account>, Related, bool), LdapError> {
-        let slice = Slice {
-            after,
-            offset: 0,
-            limit: fits.saturating_add(1),
-        };
-        self.as_actor(move |d, a| {
-            let mut rows = d.search_accounts(a, &filter, None, slice)?;
-            let more = rows.len() as u64 > fits;
-            rows.truncate(fits as usize);
-            let related = d.related(a, &rows.iter().collect::<Vec<_>>(), &[])?;
-            Ok((rows, related, more))
-        })
-        .await
-    }
-
-    /// The same for groups.
-    async fn groups_page(
-        &self,
-        filter: Filter<NodeField>,
-        after: Option<i64>,
-        fits: u64,
-    ) -> Result<(Vec<Node>, Related, bool), LdapError> {
-        let slice = Slice {
-            after,
-            offset: 0,
-            limit: fits.saturating_add(1),
-        };
-        self.as_actor(move |d, a| {
-            let mut rows = d.search_nodes(a, &filter, None, slice)?;
-            let more = rows.len() as u64 > fits;
-            rows.truncate(fits as usize);
-            let related = d.related(a, &[], &rows.iter().collect::<Vec<_>>())?;
-            Ok((rows, related, more))
-        })
-        .await
-    }
-
     /// The bound actor. Anonymous sessions never reach the core's data
     /// (`check_anonymous_search` stops them first); should one get here,
     /// it is refused rather than given any identity.
@@ -459,6 +411,81 @@ impl Session {
             .await
             .map_err(LdapError::from_core)
     }
+}
+
+/// Where a search resumes: the phase and the last row id sent in it.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    phase: Phase,
+    after: Option<i64>,
+}
+
+/// What one trip to the store found for a search.
+#[derive(Default)]
+struct Fetched {
+    people: Vec<Account>,
+    people_related: Related,
+    groups: Vec<Node>,
+    groups_related: Related,
+    /// Where the next page starts, when more entries match than fitted.
+    more: Option<Position>,
+}
+
+/// Up to `fits` matching people and then groups from `start`, the names
+/// they refer to, and where to go on if more match. One row more than fits
+/// is asked for each phase; its presence says there is more.
+fn fetch(
+    d: &Directory,
+    actor: &Actor,
+    people: Option<Filter<AccountField>>,
+    groups: Option<Filter<NodeField>>,
+    start: Position,
+    fits: u64,
+) -> CoreResult<Fetched> {
+    let mut out = Fetched::default();
+    let mut left = fits;
+    let slice = |after: Option<i64>, left: u64| Slice {
+        after,
+        offset: 0,
+        limit: left.saturating_add(1),
+    };
+    if start.phase == Phase::People {
+        if let Some(filter) = &people {
+            let mut rows = d.search_accounts(actor, filter, None, slice(start.after, left))?;
+            let more = rows.len() as u64 > left;
+            rows.truncate(left as usize);
+            left -= rows.len() as u64;
+            out.people_related = d.related(actor, &rows.iter().collect::<Vec<_>>(), &[])?;
+            if more {
+                let after = rows.last().map(|a| a.id).or(start.after);
+                out.more = Some(Position {
+                    phase: Phase::People,
+                    after,
+                });
+                out.people = rows;
+                return Ok(out);
+            }
+            out.people = rows;
+        }
+    }
+    if let Some(filter) = &groups {
+        let after = match start.phase {
+            Phase::Groups => start.after,
+            Phase::People => None,
+        };
+        let mut rows = d.search_nodes(actor, filter, None, slice(after, left))?;
+        let more = rows.len() as u64 > left;
+        rows.truncate(left as usize);
+        out.groups_related = d.related(actor, &[], &rows.iter().collect::<Vec<_>>())?;
+        if more {
+            out.more = Some(Position {
+                phase: Phase::Groups,
+                after: rows.last().map(|n| n.id).or(after),
+            });
+        }
+        out.groups = rows;
+    }
+    Ok(out)
 }
 
 fn matches(filter: &LdapFilter, entry: &LdapSearchResultEntry) -> bool {

@@ -294,14 +294,16 @@ pub async fn users(
     let (total, page) = face
         .service
         .run_as(actor, move |d, a| {
-            let total = d.count_accounts(a, &filter)?;
-            let rows = if count == 0 {
-                Vec::new()
-            } else {
-                d.search_accounts(a, &filter, sort, slice)?
-            };
-            let related = d.related(a, &rows.iter().collect::<Vec<_>>(), &[])?;
-            Ok((total, (rows, related)))
+            d.in_snapshot(|| {
+                let total = d.count_accounts(a, &filter)?;
+                let rows = if count == 0 {
+                    Vec::new()
+                } else {
+                    d.search_accounts(a, &filter, sort, slice)?
+                };
+                let related = d.related(a, &rows.iter().collect::<Vec<_>>(), &[])?;
+                Ok((total, (rows, related)))
+            })
         })
         .await?;
     let projection = query.projection();
@@ -335,14 +337,16 @@ pub async fn groups(
     let (total, rows, related): (u64, Vec<Node>, _) = face
         .service
         .run_as(actor, move |d, a| {
-            let total = d.count_nodes(a, &filter)?;
-            let rows = if count == 0 {
-                Vec::new()
-            } else {
-                d.search_nodes(a, &filter, sort, slice)?
-            };
-            let related = d.related(a, &[], &rows.iter().collect::<Vec<_>>())?;
-            Ok((total, rows, related))
+            d.in_snapshot(|| {
+                let total = d.count_nodes(a, &filter)?;
+                let rows = if count == 0 {
+                    Vec::new()
+                } else {
+                    d.search_nodes(a, &filter, sort, slice)?
+                };
+                let related = d.related(a, &[], &rows.iter().collect::<Vec<_>>())?;
+                Ok((total, rows, related))
+            })
         })
         .await?;
     let projection = query.projection();
@@ -397,36 +401,38 @@ pub async fn search_all(
     let (total, people, nodes, related) = face
         .service
         .run_as(actor, move |d, a| {
-            let user_total = d.count_accounts(a, &users)?;
-            let group_total = d.count_nodes(a, &groups)?;
-            let skip = start - 1;
-            let (people, nodes) = if users_first {
-                let people = match first_part(skip, count, user_total) {
-                    Some(slice) => d.search_accounts(a, &users, user_order, slice)?,
-                    None => Vec::new(),
+            d.in_snapshot(|| {
+                let user_total = d.count_accounts(a, &users)?;
+                let group_total = d.count_nodes(a, &groups)?;
+                let skip = start - 1;
+                let (people, nodes) = if users_first {
+                    let people = match first_part(skip, count, user_total) {
+                        Some(slice) => d.search_accounts(a, &users, user_order, slice)?,
+                        None => Vec::new(),
+                    };
+                    let nodes = match second_part(skip, count, user_total, people.len()) {
+                        Some(slice) => d.search_nodes(a, &groups, group_order, slice)?,
+                        None => Vec::new(),
+                    };
+                    (people, nodes)
+                } else {
+                    let nodes = match first_part(skip, count, group_total) {
+                        Some(slice) => d.search_nodes(a, &groups, group_order, slice)?,
+                        None => Vec::new(),
+                    };
+                    let people = match second_part(skip, count, group_total, nodes.len()) {
+                        Some(slice) => d.search_accounts(a, &users, user_order, slice)?,
+                        None => Vec::new(),
+                    };
+                    (people, nodes)
                 };
-                let nodes = match second_part(skip, count, user_total, people.len()) {
-                    Some(slice) => d.search_nodes(a, &groups, group_order, slice)?,
-                    None => Vec::new(),
-                };
-                (people, nodes)
-            } else {
-                let nodes = match first_part(skip, count, group_total) {
-                    Some(slice) => d.search_nodes(a, &groups, group_order, slice)?,
-                    None => Vec::new(),
-                };
-                let people = match second_part(skip, count, group_total, nodes.len()) {
-                    Some(slice) => d.search_accounts(a, &users, user_order, slice)?,
-                    None => Vec::new(),
-                };
-                (people, nodes)
-            };
-            let related = d.related(
-                a,
-                &people.iter().collect::<Vec<_>>(),
-                &nodes.iter().collect::<Vec<_>>(),
-            )?;
-            Ok((user_total + group_total, people, nodes, related))
+                let related = d.related(
+                    a,
+                    &people.iter().collect::<Vec<_>>(),
+                    &nodes.iter().collect::<Vec<_>>(),
+                )?;
+                Ok((user_total + group_total, people, nodes, related))
+            })
         })
         .await?;
     let projection = query.projection();

@@ -215,6 +215,12 @@ pub struct TokenRow {
 /// runs them on the bounded store pool, never on an async worker. There is
 /// deliberately no call that deletes an account.
 pub trait Store: Outbox + Factors + AuditLog + Send + Sync + 'static {
+    /// Runs `work` so that every read it makes on this thread sees one
+    /// snapshot of the store (a search, its count and the names its rows
+    /// refer to agree). Only for work that reads: a write made inside is
+    /// committed, but reads after it in the same snapshot do not see it.
+    fn snapshot(&self, work: &mut dyn FnMut()) -> StoreResult<()>;
+
     // --- accounts ---------------------------------------------------------
     fn insert_account(&self, row: &NewAccountRow) -> StoreResult<AccountId>;
     /// Applies `update` to account `id`. With `expected_version`, fails with

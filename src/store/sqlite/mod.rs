@@ -125,9 +125,14 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Runs `work` on a reader from the pool. Each of our reads is a single
-    /// statement, so it sees one consistent snapshot without a transaction.
+    /// Runs `work` on a reader from the pool: the one this thread holds in
+    /// a snapshot (`Store::snapshot`), else any free one. Outside a
+    /// snapshot each read is one statement, which sees one consistent state
+    /// of the database on its own.
     fn read<T>(&self, work: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        if let Some(conn) = self.readers.pinned() {
+            return work(&conn);
+        }
         let conn = self.readers.checkout();
         work(&conn)
     }
@@ -254,6 +259,10 @@ fn update_columns(u: &AccountUpdate) -> Vec<(&'static str, Value)> {
 }
 
 impl Store for SqliteStore {
+    fn snapshot(&self, work: &mut dyn FnMut()) -> StoreResult<()> {
+        self.readers.snapshot(work)
+    }
+
     // --- accounts ---------------------------------------------------------
 
     fn insert_account(&self, row: &NewAccountRow) -> StoreResult<AccountId> {

@@ -1,6 +1,7 @@
 //! The connections: one writer, and a small pool of read-only readers that
 //! WAL lets run alongside it (readers never wait for the writer).
 
+use std::cell::Cell;
 use std::ops::Deref;
 use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -116,6 +117,50 @@ impl ReaderPool {
     /// Takes a free reader, waiting for one if all are busy. It goes back to
     /// the pool when the returned guard is dropped.
     pub(super) fn checkout(&self) -> Reader<'_> {
+        let index = self.reserve();
+        Reader {
+            pool: self,
+            index,
+            conn: lock(&self.conns[index]),
+        }
+    }
+
+    /// Runs `work` with one reader reserved for this thread inside one read
+    /// transaction: every `read` the work makes on this thread uses that
+    /// reader, so they all see one snapshot and pay for locking the
+    /// database once instead of once per statement. Nested calls join the
+    /// outer snapshot.
+    pub(super) fn snapshot(&self, work: &mut dyn FnMut()) -> StoreResult<()> {
+        if self.pinned().is_some() {
+            work();
+            return Ok(());
+        }
+        let index = self.reserve();
+        let pin = Pinned { pool: self, index };
+        // Cached statements: parsing BEGIN and COMMIT anew each time showed
+        // in a search profile.
+        lock(&self.conns[index])
+            .prepare_cached("BEGIN")?
+            .execute([])?;
+        PINNED.with(|p| p.set(Some((self.id(), index))));
+        work();
+        drop(pin);
+        Ok(())
+    }
+
+    /// The reader this thread reserved with `snapshot`, if any.
+    pub(super) fn pinned(&self) -> Option<MutexGuard<'_, Connection>> {
+        let (pool, index) = PINNED.with(Cell::get)?;
+        (pool == self.id()).then(|| lock(&self.conns[index]))
+    }
+
+    /// Tells pools apart in the thread-local (tests open several stores).
+    fn id(&self) -> usize {
+        self as *const ReaderPool as usize
+    }
+
+    /// Takes a free reader's index off the list, waiting for one.
+    fn reserve(&self) -> usize {
         let mut free = lock(&self.free);
         let index = loop {
             if let Some(index) = free.pop() {
@@ -127,11 +172,41 @@ impl ReaderPool {
                 .unwrap_or_else(PoisonError::into_inner);
         };
         drop(free);
-        Reader {
-            pool: self,
-            index,
-            conn: lock(&self.conns[index]),
+        index
+    }
+
+    fn release(&self, index: usize) {
+        lock(&self.free).push(index);
+        self.returned.notify_one();
+    }
+}
+
+thread_local! {
+    /// (pool, reader) reserved by a `snapshot` running on this thread.
+    static PINNED: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+}
+
+/// Ends a snapshot, even when its work panicked: the read transaction ends
+/// (a read has nothing to keep), the thread forgets the reader and the
+/// reader goes back to the pool.
+struct Pinned<'a> {
+    pool: &'a ReaderPool,
+    index: usize,
+}
+
+impl Drop for Pinned<'_> {
+    fn drop(&mut self) {
+        PINNED.with(|p| p.set(None));
+        let conn = lock(&self.pool.conns[self.index]);
+        if !conn.is_autocommit() {
+            // Failing to end a read transaction leaves nothing half-done;
+            // the next BEGIN on this reader would report it.
+            let _ = conn
+                .prepare_cached("COMMIT")
+                .and_then(|mut end| end.execute([]));
         }
+        drop(conn);
+        self.pool.release(self.index);
     }
 }
 
@@ -151,7 +226,6 @@ impl Deref for Reader<'_> {
 
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
-        lock(&self.pool.free).push(self.index);
-        self.pool.returned.notify_one();
+        self.pool.release(self.index);
     }
 }
