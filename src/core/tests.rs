@@ -294,7 +294,9 @@ fn who_may_do_what_to_whom() {
         ("tech", "tech", MakeAdministrator, Forbidden),
         ("reader", "reader", ChangeOwnTimeZone, Ok),
         ("gx", "gx", Deactivate, Forbidden),
-        ("mgr", "mgr", GrantUserManagement, Forbidden),
+        // (mgr already holds user-management: granting it again would be
+        // no change at all, see ones_own_account_sent_back_whole_...)
+        ("plain", "plain", GrantUserManagement, Forbidden),
         // Admins are changed by super admins only.
         ("mgr", "acmeadmin", ChangeName, NotFound),
         ("free", "acmeadmin", ChangeName, Forbidden),
@@ -945,6 +947,34 @@ fn ones_own_account_sent_back_whole_changes_only_what_differs() {
         (after.family_name.as_str(), after.status),
         ("", Status::Active)
     );
+
+    // Roles: repeating one's own is no change; dropping one is a change,
+    // and not one's own to make.
+    let mgr = w.actor("mgr");
+    let mid = w.accounts["mgr"];
+    let version = w.dir.account(&Actor::System, mid).unwrap().version;
+    let same = AccountChange {
+        roles: Some(vec![USER_MANAGEMENT_ROLE.to_uppercase()]),
+        ..AccountChange::default()
+    };
+    let kept = w.dir.update_account(&mgr, mid, same, None).unwrap();
+    assert_eq!((kept.version, kept.roles.len()), (version, 1));
+    let dropped = AccountChange {
+        roles: Some(Vec::new()),
+        ..AccountChange::default()
+    };
+    assert!(matches!(
+        w.dir.update_account(&mgr, mid, dropped, None),
+        Err(CoreError::Forbidden(_))
+    ));
+    // Others' accounts are unaffected by this: a manager still needs its
+    // rights for a whole resource sent back with one change.
+    let mut change = whole(&w, "peer");
+    change.family_name = Some("Renamed".into());
+    assert!(matches!(
+        w.dir.update_account(&mgr, w.accounts["peer"], change, None),
+        Err(CoreError::Forbidden(_))
+    ));
 }
 
 #[test]
