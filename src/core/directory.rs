@@ -137,6 +137,45 @@ impl AccountChange {
             && status.is_none()
             && external_id.is_none()
     }
+
+    /// The change without the fields that would set what `current`
+    /// already holds. A client that sends the whole resource back (a SCIM
+    /// PUT, or a PATCH applied to the resource) asserts every field; only
+    /// the ones it alters are a change, and only those need a right.
+    fn without_unchanged(mut self, current: &Account) -> Self {
+        fn drop_same<T: PartialEq>(field: &mut Option<T>, now: &T) {
+            if field.as_ref() == Some(now) {
+                *field = None;
+            }
+        }
+        drop_same(&mut self.user_name, &current.user_name);
+        drop_same(&mut self.given_name, &current.given_name);
+        drop_same(&mut self.family_name, &current.family_name);
+        drop_same(&mut self.email, &current.email);
+        drop_same(&mut self.mobile, &current.mobile);
+        drop_same(&mut self.time_zone, &current.time_zone);
+        drop_same(&mut self.account_type, &current.account_type);
+        drop_same(&mut self.auth_method, &current.auth_method);
+        drop_same(&mut self.restricted_to, &current.restricted_to);
+        drop_same(&mut self.manager, &current.manager);
+        drop_same(&mut self.status, &current.status);
+        drop_same(&mut self.external_id, &current.external_id);
+        if let Some(roles) = &self.roles {
+            let mut wanted: Vec<String> = roles.iter().map(|r| r.to_ascii_lowercase()).collect();
+            let mut held: Vec<String> = current
+                .roles
+                .iter()
+                .map(|r| r.to_ascii_lowercase())
+                .collect();
+            wanted.sort();
+            wanted.dedup();
+            held.sort();
+            if wanted == held {
+                self.roles = None;
+            }
+        }
+        self
+    }
 }
 
 /// A new node of the organisation tree.
@@ -652,6 +691,13 @@ impl Directory {
                 let target = self.account(actor, id)?;
                 let rules = self.rules();
                 let is_self = actor.id() == Some(target.id);
+                // One's own account sent back whole with a new time zone is
+                // a change of time zone: what it repeats is not a change.
+                let change = if is_self {
+                    change.without_unchanged(&target)
+                } else {
+                    change
+                };
                 if !(is_self && change.self_service_only()) {
                     rules.may_manage_account(actor, &target)?;
                 }
@@ -761,6 +807,20 @@ impl Directory {
                 Ok(())
             },
         )
+    }
+
+    /// Whether `actor` may set the password of the account named
+    /// `user_name` (its own, or one it manages), without changing anything:
+    /// a face asks this before it looks at anything else the request
+    /// carries (an old password), so that a refused request learns nothing
+    /// about the account. An account outside the actor's sight is NotFound,
+    /// as a missing one.
+    pub fn check_may_set_password(&self, actor: &Actor, user_name: &str) -> CoreResult<AccountId> {
+        let target = self.account_by_user_name(actor, user_name)?;
+        if actor.id() != Some(target.id) {
+            self.rules().may_manage_account(actor, &target)?;
+        }
+        Ok(target.id)
     }
 
     /// Applies `update` to the actor's own account, or to one it manages.

@@ -294,7 +294,9 @@ fn who_may_do_what_to_whom() {
         ("tech", "tech", MakeAdministrator, Forbidden),
         ("reader", "reader", ChangeOwnTimeZone, Ok),
         ("gx", "gx", Deactivate, Forbidden),
-        ("mgr", "mgr", GrantUserManagement, Forbidden),
+        // (mgr already holds user-management: granting it again would be
+        // no change at all, see ones_own_account_sent_back_whole_...)
+        ("plain", "plain", GrantUserManagement, Forbidden),
         // Admins are changed by super admins only.
         ("mgr", "acmeadmin", ChangeName, NotFound),
         ("free", "acmeadmin", ChangeName, Forbidden),
@@ -888,4 +890,111 @@ fn searches_sort_only_by_sortable_fields() {
         matches!(e, CoreError::InvalidValue { field: "sort", .. }),
         "{e}"
     );
+}
+
+/// Every field of one's own account, as a client that sends the whole
+/// resource back (a SCIM PUT, or a PATCH applied to the resource) asserts it.
+fn whole(w: &World, name: &str) -> AccountChange {
+    let a = w.dir.account(&Actor::System, w.accounts[name]).unwrap();
+    AccountChange {
+        user_name: Some(a.user_name),
+        given_name: Some(a.given_name),
+        family_name: Some(a.family_name),
+        email: Some(a.email),
+        mobile: Some(a.mobile),
+        time_zone: Some(a.time_zone),
+        account_type: Some(a.account_type),
+        auth_method: Some(a.auth_method),
+        restricted_to: Some(a.restricted_to),
+        manager: Some(a.manager),
+        roles: Some(a.roles),
+        status: Some(a.status),
+        external_id: Some(a.external_id),
+    }
+}
+
+#[test]
+fn ones_own_account_sent_back_whole_changes_only_what_differs() {
+    let w = World::new();
+    let me = w.actor("sub2");
+    let id = w.accounts["sub2"];
+    // The time zone, with everything else repeated: a self-service change.
+    let mut change = whole(&w, "sub2");
+    change.time_zone = Some("Asia/Tokyo".into());
+    let done = w.dir.update_account(&me, id, change, None).unwrap();
+    assert_eq!(done.time_zone, "Asia/Tokyo");
+    // Anything else that differs is still not one's own to change.
+    let mut change = whole(&w, "sub2");
+    change.family_name = Some("Renamed".into());
+    assert!(matches!(
+        w.dir.update_account(&me, id, change, None),
+        Err(CoreError::Forbidden(_))
+    ));
+    let mut change = whole(&w, "sub2");
+    change.account_type = Some(AccountType::Administrator);
+    assert!(matches!(
+        w.dir.update_account(&me, id, change, None),
+        Err(CoreError::Forbidden(_))
+    ));
+    let mut change = whole(&w, "sub2");
+    change.status = Some(Status::Inactive);
+    assert!(matches!(
+        w.dir.update_account(&me, id, change, None),
+        Err(CoreError::Forbidden(_))
+    ));
+    let after = w.dir.account(&Actor::System, id).unwrap();
+    assert_eq!(
+        (after.family_name.as_str(), after.status),
+        ("", Status::Active)
+    );
+
+    // Roles: repeating one's own is no change; dropping one is a change,
+    // and not one's own to make.
+    let mgr = w.actor("mgr");
+    let mid = w.accounts["mgr"];
+    let version = w.dir.account(&Actor::System, mid).unwrap().version;
+    let same = AccountChange {
+        roles: Some(vec![USER_MANAGEMENT_ROLE.to_uppercase()]),
+        ..AccountChange::default()
+    };
+    let kept = w.dir.update_account(&mgr, mid, same, None).unwrap();
+    assert_eq!((kept.version, kept.roles.len()), (version, 1));
+    let dropped = AccountChange {
+        roles: Some(Vec::new()),
+        ..AccountChange::default()
+    };
+    assert!(matches!(
+        w.dir.update_account(&mgr, mid, dropped, None),
+        Err(CoreError::Forbidden(_))
+    ));
+    // Others' accounts are unaffected by this: a manager still needs its
+    // rights for a whole resource sent back with one change.
+    let mut change = whole(&w, "peer");
+    change.family_name = Some("Renamed".into());
+    assert!(matches!(
+        w.dir.update_account(&mgr, w.accounts["peer"], change, None),
+        Err(CoreError::Forbidden(_))
+    ));
+}
+
+#[test]
+fn the_right_to_set_a_password_is_asked_alone_and_changes_nothing() {
+    let w = World::new();
+    let d = &w.dir;
+    let before = d.account(&Actor::System, w.accounts["sub2"]).unwrap();
+    let ask = |actor: &str| d.check_may_set_password(&w.actor(actor), "sub2");
+    // One's own, and a manager's above the account.
+    assert_eq!(ask("sub2").unwrap(), w.accounts["sub2"]);
+    assert_eq!(ask("sub1").unwrap(), w.accounts["sub2"]);
+    assert_eq!(ask("mgr").unwrap(), w.accounts["sub2"]);
+    // Visible but not managed: refused; out of sight: as a missing one.
+    assert!(matches!(ask("reader"), Err(CoreError::Forbidden(_))));
+    assert!(matches!(ask("peer"), Err(CoreError::Forbidden(_))));
+    assert!(matches!(ask("tech"), Err(CoreError::NotFound(_))));
+    assert!(matches!(
+        d.check_may_set_password(&w.actor("tech"), "nosuchuser"),
+        Err(CoreError::NotFound(_))
+    ));
+    let after = d.account(&Actor::System, w.accounts["sub2"]).unwrap();
+    assert_eq!(before.version, after.version);
 }

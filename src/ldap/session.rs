@@ -523,6 +523,13 @@ impl Session {
                 .bind_name(identity)
                 .ok_or_else(|| LdapError::new(LdapResultCode::NoSuchObject, "no such entry"))?,
         };
+        // The right to change it comes first: an old password is checked
+        // only where a new one could be set, so that Password Modify
+        // cannot test the passwords of accounts the client may not change
+        // (or see).
+        let checked = target.clone();
+        self.as_actor(move |d, a| d.check_may_set_password(a, &checked))
+            .await?;
         if let Some(old) = request.old_password {
             // The old password alone: a change asks no second factor of
             // an already bound client, and must not send a code.

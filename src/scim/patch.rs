@@ -110,6 +110,10 @@ const ID_VALUED: &[&str] = &["members", "groups"];
 /// Core attributes nobody may change (lower case).
 const READ_ONLY: &[&str] = &["id", "meta", "schemas", "groups"];
 
+/// Extension attributes nobody may change over SCIM (schema, lower-case
+/// name): the admin level is granted at the command line only.
+const READ_ONLY_EXTENSION: &[(&str, &str)] = &[(DIRGATE_USER_SCHEMA, "adminlevel")];
+
 /// Extension attributes an unqualified path may name (lower case).
 const EXTENSION_ATTRIBUTES: &[(&str, &str)] = &[
     ("employeenumber", ENTERPRISE_USER_SCHEMA),
@@ -566,13 +570,22 @@ fn apply_path(
 ) -> Result<(), PatchError> {
     let scope = resolve(doc, &p.attr)?;
     let name = p.attr.attr.as_str();
-    if matches!(scope, Scope::Core) && in_list(READ_ONLY, name) {
+    let (read_only, current) = match &scope {
+        Scope::Core => (in_list(READ_ONLY, name), get(doc, name)),
+        Scope::Ext(urn) => (
+            READ_ONLY_EXTENSION.iter().any(|(schema, attr)| {
+                urn.eq_ignore_ascii_case(schema) && name.eq_ignore_ascii_case(attr)
+            }),
+            ext_attr(doc, urn, name),
+        ),
+    };
+    if read_only {
         // Repeating the current value (clients echo `id`) changes nothing.
         let same = kind != OpKind::Remove
             && p.filter.is_none()
             && p.attr.sub_attr.is_none()
             && value.is_some()
-            && get(doc, name) == value;
+            && current == value;
         if same {
             return Ok(());
         }
@@ -1524,6 +1537,30 @@ mod tests {
             json!([{"op": "replace", "value": {"id": "u1", "active": false}}]),
         );
         assert_eq!(u["active"], json!(false));
+    }
+
+    #[test]
+    fn the_admin_level_is_read_only() {
+        let level = format!("{OURS}:adminLevel");
+        for list in [
+            json!([{"op": "replace", "path": level, "value": "Account Admin"}]),
+            json!([{"op": "add", "path": level, "value": "Super Admin"}]),
+            json!([{"op": "replace", "value": {OURS: {"adminLevel": "Account Admin"}}}]),
+        ] {
+            assert_eq!(fails(user(), list).scim_type, "mutability");
+        }
+        let mut admin = user();
+        admin[OURS]["adminLevel"] = json!("Account Admin");
+        assert_eq!(
+            fails(admin.clone(), json!([{"op": "remove", "path": level}])).scim_type,
+            "mutability"
+        );
+        // Echoing it unchanged changes nothing.
+        let same = patched(
+            admin.clone(),
+            json!([{"op": "replace", "path": level, "value": "Account Admin"}]),
+        );
+        assert_eq!(same, admin);
     }
 
     #[test]
