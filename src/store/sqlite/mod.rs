@@ -5,6 +5,8 @@
 //! - `migrations.rs` and `migrations/*.sql`: the schema, and the check an
 //!   existing file passes before anything in it is changed;
 //! - `pool.rs`: opening connections, the reader pool;
+//! - `checkpoint.rs`: copying the write-ahead log into the file, beside
+//!   the writer;
 //! - `scope.rs`: [`Visibility`] as SQL;
 //! - `convert.rs`: rows to model types, SQLite errors to [`StoreError`];
 //! - `search.rs`: search filters as SQL; `related.rs`: the names and
@@ -13,6 +15,7 @@
 
 mod audit;
 mod backup;
+mod checkpoint;
 pub use backup::{backup, restore};
 mod convert;
 mod factors;
@@ -38,6 +41,7 @@ use rusqlite::{named_params, params, params_from_iter, Connection, ToSql};
 use rusqlite::{Transaction, TransactionBehavior};
 use uuid::Uuid;
 
+use self::checkpoint::Checkpointer;
 use self::convert::{
     is_foreign_key, micros, query_all, query_one, uuid_text, write_error, ACCOUNT_COLUMNS,
     NODE_COLUMNS, TOKEN_COLUMNS,
@@ -58,8 +62,10 @@ const MAX_MANAGER_DEPTH: i64 = 10_000;
 /// The dirgate directory in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
-    // Fields drop in order: the readers close first, so that the writer is
-    // the last connection and checkpoints the WAL into the file on close.
+    // Fields drop in order: the checkpointer stops and the readers close
+    // first, so that the writer is the last connection and checkpoints the
+    // WAL into the file on close.
+    checkpointer: Checkpointer,
     readers: ReaderPool,
     /// Every write goes through this one connection, one transaction at a time.
     writer: Mutex<Connection>,
@@ -97,9 +103,15 @@ impl SqliteStore {
         }
         let mut writer = pool::open_writer(path)?;
         migrations::migrate(&mut writer, path)?;
+        writer.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
+        )?;
         let readers = ReaderPool::open(path, readers)?;
         Ok(SqliteStore {
             path: path.to_owned(),
+            checkpointer: Checkpointer::start(path)?,
             readers,
             writer: Mutex::new(writer),
         })
@@ -122,6 +134,7 @@ impl SqliteStore {
             audit::insert(&tx, &record)?;
         }
         tx.commit()?;
+        self.checkpointer.committed();
         Ok(out)
     }
 
