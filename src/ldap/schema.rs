@@ -488,16 +488,12 @@ impl Schema {
 
     /// An attribute type by any of its names or its OID, ignoring case.
     pub fn attribute(&self, name: &str) -> Option<&AttributeType> {
-        self.attribute_index
-            .get(lower(name).as_ref())
-            .and_then(|&i| self.attribute_types.get(i))
+        find(&self.attribute_index, name).and_then(|i| self.attribute_types.get(i))
     }
 
     /// An object class by any of its names or its OID, ignoring case.
     pub fn object_class(&self, name: &str) -> Option<&ObjectClass> {
-        self.class_index
-            .get(lower(name).as_ref())
-            .and_then(|&i| self.object_classes.get(i))
+        find(&self.class_index, name).and_then(|i| self.object_classes.get(i))
     }
 
     /// The syntax of an attribute type, inherited from its superior types.
@@ -543,15 +539,28 @@ impl Schema {
     }
 }
 
+/// A definition's position by a name in any case: as written in the
+/// schema first (how the gateway itself spells them, so no copy is made),
+/// then lower-cased.
+fn find(index: &HashMap<String, usize>, name: &str) -> Option<usize> {
+    index.get(name).copied().or_else(|| match lower(name) {
+        std::borrow::Cow::Owned(l) => index.get(&l).copied(),
+        std::borrow::Cow::Borrowed(_) => None,
+    })
+}
+
 /// Maps every lower-cased name and OID to the definition's position,
-/// reporting a name or OID defined twice.
+/// reporting a name or OID defined twice; names are also kept as written,
+/// for `find`.
 fn index<'a>(
     defs: impl Iterator<Item = (&'a String, &'a Vec<String>)>,
     problems: &mut Vec<SchemaError>,
 ) -> HashMap<String, usize> {
     let mut map = HashMap::new();
+    let mut as_written = Vec::new();
     for (i, (oid, names)) in defs.enumerate() {
         for key in std::iter::once(oid).chain(names) {
+            as_written.push((key.clone(), i));
             if map.insert(key.to_lowercase(), i).is_some() {
                 problems.push(SchemaError {
                     definition: key.clone(),
@@ -559,6 +568,9 @@ fn index<'a>(
                 });
             }
         }
+    }
+    for (key, i) in as_written {
+        map.entry(key).or_insert(i);
     }
     map
 }

@@ -1055,3 +1055,22 @@ fn commits_are_checkpointed_into_the_database_file_beside_the_writer() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn rows_are_read_by_the_positions_their_columns_have() {
+    use super::convert::{ACCOUNT_COLUMNS, ACCOUNT_COLUMN_NAMES, NODE_COLUMNS, NODE_COLUMN_NAMES};
+    let f = Fixture::new();
+    let conn = Connection::open(f.path()).unwrap();
+    let names = |sql: &str| -> Vec<String> {
+        let stmt = conn.prepare(sql).unwrap();
+        stmt.column_names().into_iter().map(str::to_owned).collect()
+    };
+    assert_eq!(
+        names(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a")),
+        ACCOUNT_COLUMN_NAMES
+    );
+    assert_eq!(
+        names(&format!("SELECT {NODE_COLUMNS} FROM nodes n")),
+        NODE_COLUMN_NAMES
+    );
+}
