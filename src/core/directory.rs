@@ -1751,16 +1751,20 @@ impl Directory {
         if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
             return Err(CoreError::InvalidToken);
         }
-        let row = self
-            .store
-            .token_by_hash(&token_hash(secret))?
-            .ok_or(CoreError::InvalidToken)?;
-        let live = !row.info.revoked && row.info.expires.is_none_or(|e| e > Timestamp::now());
-        if !live {
-            return Err(CoreError::InvalidToken);
-        }
-        self.actor(row.info.account)
-            .map_err(|_| CoreError::InvalidToken)
+        // The token and its account in one snapshot (and one lock of the
+        // database): every SCIM request starts here.
+        self.in_snapshot(|| {
+            let row = self
+                .store
+                .token_by_hash(&token_hash(secret))?
+                .ok_or(CoreError::InvalidToken)?;
+            let live = !row.info.revoked && row.info.expires.is_none_or(|e| e > Timestamp::now());
+            if !live {
+                return Err(CoreError::InvalidToken);
+            }
+            self.actor(row.info.account)
+                .map_err(|_| CoreError::InvalidToken)
+        })
     }
 
     pub fn list_tokens(&self, actor: &Actor) -> CoreResult<Vec<TokenInfo>> {
