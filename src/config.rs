@@ -81,7 +81,8 @@ pub struct LdapConfig {
     /// What an unauthenticated client may read: "rootdse" (only the root DSE
     /// and the subschema entry, so clients can discover the server) or "none".
     pub anonymous: AnonymousAccess,
-    /// Connections served at once; more wait in the accept queue.
+    /// Connections served at once, LDAP and LDAPS together; one more is
+    /// told `busy` and closed.
     pub max_connections: usize,
     /// Seconds a connection may stay silent before it is closed.
     pub idle_timeout_secs: u64,
@@ -98,7 +99,7 @@ impl Default for LdapConfig {
             ldaps_listen: Listen::on(SocketAddr::from(([127, 0, 0, 1], 3636))),
             allow_insecure_bind: false,
             anonymous: AnonymousAccess::RootDse,
-            max_connections: 4096,
+            max_connections: 16384,
             idle_timeout_secs: 300,
             max_message_bytes: 1_048_576,
             max_search_entries: 1000,

@@ -17,6 +17,10 @@ use super::{router, HttpFace, Peer};
 use crate::daemon::Shutdown;
 use crate::metrics::Listener;
 
+/// The most a request's line and headers may take (hyper's default is about
+/// 400 KiB): ample for a bearer token and a browser's cookies and headers.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 pub async fn listen(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -90,6 +94,8 @@ where
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(idle)
+        // The request line and headers together; past this, 431.
+        .max_buf_size(MAX_HEAD_BYTES)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {

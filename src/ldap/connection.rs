@@ -198,6 +198,20 @@ where
     }
 }
 
+/// The notice of disconnection (`busy`) a connection over `max_connections`
+/// gets before it is closed, encoded once.
+pub fn busy_notice() -> Vec<u8> {
+    let mut bytes = tokio_util::bytes::BytesMut::new();
+    let msg = notice(
+        LdapResultCode::Busy,
+        "too many connections: max_connections reached",
+    );
+    match tokio_util::codec::Encoder::encode(&mut LdapCodec::default(), msg, &mut bytes) {
+        Ok(()) => bytes.to_vec(),
+        Err(_) => Vec::new(),
+    }
+}
+
 fn notice(code: LdapResultCode, message: &str) -> LdapMsg {
     LdapMsg::new(
         0,

@@ -100,7 +100,9 @@ impl Selection {
 
     /// For the root DSE, whose attributes clients expect without `+`.
     pub fn wants_root_dse(&self, name: &str) -> bool {
-        self.all_user || self.all_operational || self.named.contains(super::schema::lower(name).as_ref())
+        self.all_user
+            || self.all_operational
+            || self.named.contains(super::schema::lower(name).as_ref())
     }
 }
 
