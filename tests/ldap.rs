@@ -139,6 +139,7 @@ impl World {
 
     /// Runs an ldap-utils tool with the daemon's certificate trusted.
     fn tool(&self, program: &str, args: &[&str]) -> Output {
+        self.daemon.tool_secrets(args);
         Command::new(program)
             .args(args)
             .env("LDAPTLS_CACERT", &self.cert)
@@ -671,6 +672,7 @@ fn password_modify_for_oneself_and_a_managed_branch() {
         .strip_prefix("New password: ")
         .unwrap()
         .to_owned();
+    w.daemon.secret(&generated);
     let out = w.tool(
         "ldapwhoami",
         &["-x", "-H", &url, "-D", &dn("user2"), "-w", &generated],

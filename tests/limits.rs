@@ -412,6 +412,13 @@ fn connection_message_body_and_header_limits_answer_with_their_codes() {
     assert_eq!(notice_then_close(&mut fourth), None);
     let out = whoami();
     assert!(!out.status.success(), "refused while three are held");
+    // Test daemons log at debug (tests/common), where refusals are told.
+    assert!(
+        d.log()
+            .contains("ldap connection refused: max_connections reached"),
+        "{}",
+        d.log()
+    );
     // The held ones are served throughout.
     first.write_all(&search_request(2, "held")).unwrap();
     let answer = read_until_done(&mut first);

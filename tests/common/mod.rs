@@ -141,6 +141,33 @@ impl Daemon {
         }
     }
 
+    /// Where [`Daemon::secret`] keeps them, for helpers that outlive a
+    /// borrow of the daemon (a browser, say).
+    pub fn secret_sink(&self) -> SecretSink {
+        SecretSink(self.secrets.clone())
+    }
+
+    /// Registers a bind credential: the whole of it and, when it ends in a
+    /// one-time code (six digits), the code too.
+    pub fn bind_secret(&self, credential: &str) {
+        self.secret(credential);
+        if let Some(code) = credential.get(credential.len().saturating_sub(6)..) {
+            if credential.len() > 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                self.secret(code);
+            }
+        }
+    }
+
+    /// Registers the passwords in an ldap-utils command line (the values of
+    /// `-w`, `-a` and `-s`).
+    pub fn tool_secrets(&self, args: &[&str]) {
+        for pair in args.windows(2) {
+            if ["-w", "-a", "-s"].contains(&pair[0]) {
+                self.bind_secret(pair[1]);
+            }
+        }
+    }
+
     /// The secrets registered so far.
     pub fn secrets(&self) -> Vec<String> {
         self.secrets.lock().unwrap().clone()
@@ -156,9 +183,15 @@ impl Daemon {
             let _ = pump.join();
         }
         let lines = self.stderr.lock().unwrap().clone();
-        if let Err(e) = check_log(&lines, &self.secrets()) {
+        let secrets = self.secrets();
+        if let Err(e) = check_log(&lines, &secrets) {
             panic!("a secret in the daemon's log: {e}");
         }
+        eprintln!(
+            "log check: {} lines, {} secrets, none found",
+            lines.len(),
+            secrets.len()
+        );
     }
 
     /// Waits until a stderr line contains `text`; panics with the log if the
@@ -257,6 +290,19 @@ impl Drop for Daemon {
         // A test already failing has said what went wrong.
         if !std::thread::panicking() {
             self.check_log_once();
+        }
+    }
+}
+
+/// A handle registering secrets with one daemon ([`Daemon::secret_sink`]).
+#[derive(Clone)]
+pub struct SecretSink(Arc<Mutex<Vec<String>>>);
+
+impl SecretSink {
+    pub fn secret(&self, secret: &str) {
+        let secret = secret.trim();
+        if !secret.is_empty() {
+            self.0.lock().unwrap().push(secret.to_owned());
         }
     }
 }
