@@ -136,6 +136,9 @@ pub struct HttpConfig {
     pub http_listen: Listen,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Connections served at once, HTTPS and HTTP together; one more is
+    /// closed (over plain HTTP after a 503).
+    pub max_connections: usize,
     /// Seconds a connection may stay silent before it is closed.
     pub idle_timeout_secs: u64,
     /// The address people reach the web pages at, for the links sent to
@@ -168,6 +171,7 @@ impl Default for HttpConfig {
             https_listen: Listen::on(SocketAddr::from(([127, 0, 0, 1], 8443))),
             http_listen: Listen::OFF,
             max_body_bytes: 1_048_576,
+            max_connections: 1024,
             idle_timeout_secs: 60,
             public_url: None,
             metrics: MetricsAccess::Loopback,
@@ -749,6 +753,7 @@ impl Config {
 
         let h = &self.http;
         nonzero("http.max_body_bytes", h.max_body_bytes as u64)?;
+        nonzero("http.max_connections", h.max_connections as u64)?;
         nonzero("http.idle_timeout_secs", h.idle_timeout_secs)?;
         if let Some(url) = &h.public_url {
             let rest = url
@@ -1349,6 +1354,7 @@ mod tests {
             ("ldap", "max_message_bytes"),
             ("ldap", "max_search_entries"),
             ("http", "max_body_bytes"),
+            ("http", "max_connections"),
             ("http", "idle_timeout_secs"),
             ("store", "readers"),
             ("password", "min_length"),

@@ -214,12 +214,13 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
 }
 
 /// Descriptors kept aside from connections: the store, logs, the
-/// certificate, the notifier's sockets, HTTP connections.
-const SPARE_FILES: u64 = 1024;
+/// certificate, the notifier's sockets, the password threads.
+const SPARE_FILES: u64 = 256;
 
-/// Raises the soft limit on open files to the hard limit, so that `[ldap]
-/// max_connections` is what bounds connections rather than a soft limit of
-/// 1,024; warns when even the hard limit is below what it asks for.
+/// Raises the soft limit on open files to the hard limit, so that `[ldap]`
+/// and `[http] max_connections` are what bound connections rather than a
+/// soft limit of 1,024; warns when even the hard limit is below what they
+/// ask for.
 fn raise_open_files_limit(config: &Config) {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -248,12 +249,14 @@ fn raise_open_files_limit(config: &Config) {
         to = limit.rlim_cur,
         "open files limit (soft) raised to the hard limit"
     );
-    let needed = (config.ldap.max_connections as u64).saturating_add(SPARE_FILES);
+    let needed = (config.ldap.max_connections as u64)
+        .saturating_add(config.http.max_connections as u64)
+        .saturating_add(SPARE_FILES);
     if limit.rlim_cur < needed {
         warn!(
             limit = limit.rlim_cur,
             needed,
-            "the open files limit is below what [ldap] max_connections needs; \
+            "the open files limit is below what [ldap] and [http] max_connections need; \
              raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower max_connections"
         );
     }

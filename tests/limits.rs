@@ -370,7 +370,10 @@ fn connection_message_body_and_header_limits_answer_with_their_codes() {
             "[ldap]\n",
             "[ldap]\nmax_connections = 3\nmax_message_bytes = 4096\n",
         )
-        .replace("[http]\n", "[http]\nmax_body_bytes = 65536\n");
+        .replace(
+            "[http]\n",
+            "[http]\nmax_body_bytes = 65536\nmax_connections = 3\n",
+        );
     std::fs::write(&config, text).unwrap();
     let d = Daemon::start_in(&tmp.path().join("data"), &config);
     cli(
@@ -537,6 +540,44 @@ fn connection_message_body_and_header_limits_answer_with_their_codes() {
     let served = curl(&["--cacert", cert, "-H", &auth, &users]);
     assert_eq!(served.0, 200, "{}{}", served.1, served.2);
     assert!(whoami().status.success());
+
+    // HTTP connections: three held (HTTPS and HTTP share the limit); a
+    // fourth is answered 503 on plain HTTP, closed on HTTPS; one goes, and
+    // requests are served again.
+    let (https, http) = (d.https.unwrap(), d.http.unwrap());
+    let held = [
+        TcpStream::connect(https).unwrap(),
+        TcpStream::connect(https).unwrap(),
+        TcpStream::connect(http).unwrap(),
+    ];
+    std::thread::sleep(Duration::from_millis(300));
+    let refused = |addr: SocketAddr| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // Nothing written: the answer comes at once, unasked.
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).expect("closed");
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let plain = refused(http);
+    assert!(plain.starts_with("HTTP/1.1 503 "), "{plain}");
+    assert_eq!(refused(https), "", "HTTPS: closed before a handshake");
+    assert!(
+        d.log()
+            .contains("http connection refused: max_connections reached"),
+        "{}",
+        d.log()
+    );
+    drop(held);
+    let waiting = Instant::now();
+    loop {
+        let answer = curl(&["--cacert", cert, "-H", &auth, &users]);
+        if answer.0 == 200 {
+            break;
+        }
+        assert!(waiting.elapsed() < Duration::from_secs(10), "{answer:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     drop(d);
 
     // A max_connections the hard limit on open files cannot carry is
@@ -550,7 +591,7 @@ fn connection_message_body_and_header_limits_answer_with_their_codes() {
     let d = Daemon::start_in(&tmp.path().join("data"), &config);
     assert!(
         d.log()
-            .contains("the open files limit is below what [ldap] max_connections needs"),
+            .contains("the open files limit is below what [ldap] and [http] max_connections need"),
         "{}",
         d.log()
     );
