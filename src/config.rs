@@ -81,7 +81,8 @@ pub struct LdapConfig {
     /// What an unauthenticated client may read: "rootdse" (only the root DSE
     /// and the subschema entry, so clients can discover the server) or "none".
     pub anonymous: AnonymousAccess,
-    /// Connections served at once; more wait in the accept queue.
+    /// Connections served at once, LDAP and LDAPS together; one more is
+    /// told `busy` and closed.
     pub max_connections: usize,
     /// Seconds a connection may stay silent before it is closed.
     pub idle_timeout_secs: u64,
@@ -98,7 +99,7 @@ impl Default for LdapConfig {
             ldaps_listen: Listen::on(SocketAddr::from(([127, 0, 0, 1], 3636))),
             allow_insecure_bind: false,
             anonymous: AnonymousAccess::RootDse,
-            max_connections: 4096,
+            max_connections: 16384,
             idle_timeout_secs: 300,
             max_message_bytes: 1_048_576,
             max_search_entries: 1000,
@@ -135,6 +136,9 @@ pub struct HttpConfig {
     pub http_listen: Listen,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Connections served at once, HTTPS and HTTP together; one more is
+    /// closed (over plain HTTP after a 503).
+    pub max_connections: usize,
     /// Seconds a connection may stay silent before it is closed.
     pub idle_timeout_secs: u64,
     /// The address people reach the web pages at, for the links sent to
@@ -167,6 +171,7 @@ impl Default for HttpConfig {
             https_listen: Listen::on(SocketAddr::from(([127, 0, 0, 1], 8443))),
             http_listen: Listen::OFF,
             max_body_bytes: 1_048_576,
+            max_connections: 1024,
             idle_timeout_secs: 60,
             public_url: None,
             metrics: MetricsAccess::Loopback,
@@ -748,6 +753,7 @@ impl Config {
 
         let h = &self.http;
         nonzero("http.max_body_bytes", h.max_body_bytes as u64)?;
+        nonzero("http.max_connections", h.max_connections as u64)?;
         nonzero("http.idle_timeout_secs", h.idle_timeout_secs)?;
         if let Some(url) = &h.public_url {
             let rest = url
@@ -1348,6 +1354,7 @@ mod tests {
             ("ldap", "max_message_bytes"),
             ("ldap", "max_search_entries"),
             ("http", "max_body_bytes"),
+            ("http", "max_connections"),
             ("http", "idle_timeout_secs"),
             ("store", "readers"),
             ("password", "min_length"),

@@ -61,6 +61,7 @@ impl DataLock {
 
 pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
     let _lock = DataLock::take(data).map_err(CliError::Usage)?;
+    raise_open_files_limit(&config);
     let config = Arc::new(config);
     // Opening (checks, migrations), the first admin (argon2) and the
     // certificate (file writes) all block: one trip to a blocking thread.
@@ -212,13 +213,75 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Descriptors kept aside from connections: the store, logs, the
+/// certificate, the notifier's sockets, the password threads.
+const SPARE_FILES: u64 = 256;
+
+/// Raises the soft limit on open files to the hard limit, so that `[ldap]`
+/// and `[http] max_connections` are what bound connections rather than a
+/// soft limit of 1,024; warns when even the hard limit is below what they
+/// ask for.
+fn raise_open_files_limit(config: &Config) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        warn!(error = %std::io::Error::last_os_error(), "cannot read the open files limit");
+        return;
+    }
+    let before = limit.rlim_cur;
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: as above.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        } else {
+            warn!(error = %std::io::Error::last_os_error(), "cannot raise the open files limit");
+        }
+    }
+    info!(
+        from = before,
+        to = limit.rlim_cur,
+        "open files limit (soft) raised to the hard limit"
+    );
+    let needed = (config.ldap.max_connections as u64)
+        .saturating_add(config.http.max_connections as u64)
+        .saturating_add(SPARE_FILES);
+    if limit.rlim_cur < needed {
+        warn!(
+            limit = limit.rlim_cur,
+            needed,
+            "the open files limit is below what [ldap] and [http] max_connections need; \
+             raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower max_connections"
+        );
+    }
+}
+
+/// Connections the kernel completes before the daemon accepts them. The
+/// default of 128 overflows when many clients connect at once (after a
+/// restart, say), and each one dropped waits a second to try again.
+const LISTEN_BACKLOG: u32 = 1024;
+
 async fn bind(addr: SocketAddr) -> Result<TcpListener, CliError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| CliError::Io {
-            context: format!("cannot listen on {addr}"),
-            source,
-        })
+    let error = |source| CliError::Io {
+        context: format!("cannot listen on {addr}"),
+        source,
+    };
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(error)?;
+    // As std's TcpListener::bind does: a restart may rebind at once.
+    socket.set_reuseaddr(true).map_err(error)?;
+    socket.bind(addr).map_err(error)?;
+    socket.listen(LISTEN_BACKLOG).map_err(error)
 }
 
 fn local(listener: &TcpListener) -> String {

@@ -104,6 +104,9 @@ fn every_change_and_failed_authentication_is_audited_without_secrets() {
 
     // LDAP: a password change and two failed binds.
     let url = format!("ldap://127.0.0.1:{}", d.ldap.unwrap().port());
+    for secret in ["Carl7Secret", "Admin7Secret", "Wrong7Secret"] {
+        d.secret(secret);
+    }
     let out = Command::new("ldappasswd")
         .args(["-x", "-H", &url, "-D", "admin", "-w", "Admin7Secret"])
         .args(["-s", "Carl7Secret", "uid=carl,ou=people,dc=example,dc=com"])

@@ -750,6 +750,8 @@ fn build(accounts: &[NewAccount]) -> World {
     let tmp = tempfile::tempdir().unwrap();
     let config = write_config(tmp.path(), "");
     let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    d.secret(PW);
+    d.secret(NEW_PW);
     cli(&d, &["group", "add", "Acme", "--entity"], None);
     cli(&d, &["group", "add", "Sales", "--parent", "Acme"], None);
     cli(&d, &["group", "add", "EMEA", "--parent", "Sales"], None);

@@ -99,6 +99,7 @@ fn malformed_ldap_and_slow_clients_cost_their_own_connection_only() {
     // Long idle timeouts here, so the held client stays open throughout.
     let d = start(tmp.path(), 300);
     let ldap = d.ldap.unwrap();
+    d.secret("Held7Secret");
     let url = format!("ldap://{ldap}");
     let mut held = ldap3::LdapConn::new(&url).unwrap();
     held.simple_bind("uid=held,ou=people,dc=example,dc=com", "Held7Secret")

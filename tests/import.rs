@@ -158,6 +158,9 @@ fn an_openldap_export_imports_and_its_ssha_users_bind_and_are_rehashed() {
 
     let config = write_config(tmp.path(), "");
     let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    for secret in ["Ann7Secret", "Bob7Secret", "Admin7Secret"] {
+        d.secret(secret);
+    }
     let dry = d.command(&["import", file.to_str().unwrap(), "--dry-run"], None);
     let said = String::from_utf8_lossy(&dry.stdout).into_owned();
     assert!(dry.status.success(), "{said}");

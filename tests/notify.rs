@@ -439,6 +439,7 @@ fn the_daemon_runs_the_notifier_and_the_cli_lists_the_outbox() {
     // Queued beside the running daemon, as the core does, with no wake: the
     // poll finds it.
     let store = SqliteStore::open(&data.join("dirgate.db"), 1).expect("open beside the daemon");
+    daemon.secret("8675309");
     let id = store
         .enqueue(
             &message(Channel::Email, "ops@example.com", "Code 8675309"),

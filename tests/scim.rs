@@ -517,6 +517,7 @@ fn create_replace_delete_and_restore_users() {
         "password": "Str0ngSecret",
         "externalId": "00u1abcd"
     });
+    d.secret("Str0ngSecret");
     let a = request(&d, t, "POST", "/Users", &[], Some(&okta), &[]);
     assert_eq!(a.status, 201, "{}", a.body);
     let id = a.body["id"].as_str().unwrap().to_owned();

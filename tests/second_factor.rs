@@ -22,6 +22,7 @@ const WAIT: Duration = Duration::from_secs(20);
 /// or, with `tls = Some((cert, key))`, over LDAPS presenting that client
 /// certificate.
 fn whoami(d: &Daemon, user: &str, credential: &str, client_cert: Option<(&Path, &Path)>) -> Output {
+    d.bind_secret(credential);
     let mut cmd = Command::new("ldapwhoami");
     cmd.args(["-x", "-D", user, "-w", credential, "-H"]);
     match client_cert {

@@ -70,7 +70,7 @@ pub enum Command {
     /// default_time_zone; [ldap] listen, ldaps_listen, allow_insecure_bind,
     /// anonymous, max_connections, idle_timeout_secs, max_message_bytes,
     /// max_search_entries; [http] https_listen, http_listen, max_body_bytes,
-    /// idle_timeout_secs; [tls] cert_file, key_file; [password] min_length,
+    /// max_connections, idle_timeout_secs; [tls] cert_file, key_file; [password] min_length,
     /// argon2_memory_kib, argon2_iterations, argon2_parallelism; [store]
     /// readers; [workers] password_threads; [log] format, level; [email]
     /// host, port, security, username, password, from, timeout_secs; [sms]

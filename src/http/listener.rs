@@ -1,5 +1,6 @@
-//! Accepts HTTP connections (TLS or plain) and serves HTTP/1.1 on each, with
-//! a header-read timeout against slow clients and a graceful stop.
+//! Accepts HTTP connections (TLS or plain), at most `[http] max_connections`
+//! at once, and serves HTTP/1.1 on each, with a header-read timeout against
+//! slow clients, a limit on the size of a request's head and a graceful stop.
 
 use std::sync::Arc;
 
@@ -16,6 +17,15 @@ use tracing::{debug, warn};
 use super::{router, HttpFace, Peer};
 use crate::daemon::Shutdown;
 use crate::metrics::Listener;
+
+/// The most a request's line and headers may take (hyper's default is about
+/// 400 KiB): ample for a bearer token and a browser's cookies and headers.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// What a plain HTTP connection over `max_connections` is told.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\
+    content-length: 37\r\nretry-after: 1\r\nconnection: close\r\n\r\n\
+    too many connections: try again soon\n";
 
 pub async fn listen(
     listener: TcpListener,
@@ -38,6 +48,17 @@ pub async fn listen(
                         continue;
                     }
                 };
+                let Ok(slot) = face.slots.clone().try_acquire_owned() else {
+                    debug!(%peer, "http connection refused: max_connections reached");
+                    // Plain HTTP is told why, in one write a new socket's
+                    // buffer takes at once; HTTPS would need a handshake
+                    // first, which a refused client is not given.
+                    if acceptor.is_none() {
+                        let _ = stream.try_write(BUSY);
+                    }
+                    drop(stream);
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let face = face.clone();
                 let shutdown = shutdown.clone();
@@ -45,6 +66,7 @@ pub async fn listen(
                 let counted = face.metrics.connection(Listener::Http);
                 connections.spawn(async move {
                     let _counted = counted;
+                    let _slot = slot;
                     let idle = face.config.http.idle_timeout();
                     match acceptor {
                         Some(acceptor) => {
@@ -90,6 +112,8 @@ where
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(idle)
+        // The request line and headers together; past this, 431.
+        .max_buf_size(MAX_HEAD_BYTES)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {

@@ -37,6 +37,8 @@ pub struct HttpFace {
     /// Sessions, limits and the public URL of the self-service pages.
     pub web: WebState,
     pub metrics: Metrics,
+    /// `[http] max_connections`, shared by the HTTPS and HTTP listeners.
+    pub slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl HttpFace {
@@ -51,6 +53,7 @@ impl HttpFace {
         HttpFace {
             web_service: service.for_face(crate::core::audit::Face::Web),
             service,
+            slots: Arc::new(tokio::sync::Semaphore::new(config.http.max_connections)),
             config,
             web: WebState::new(public_url),
             metrics,

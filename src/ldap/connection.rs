@@ -77,14 +77,25 @@ async fn serve_in_span(
     }
 }
 
+/// The buffers a connection starts with, each way; they grow as messages
+/// need. Most requests are a few hundred bytes, and an idle connection
+/// should cost little (tokio-util's default is 8 KiB each way).
+const INITIAL_BUFFER: usize = 1024;
+/// Answers are written out once this much is waiting (tokio-util's
+/// default), so a search's entries still leave in few writes.
+const WRITE_BOUNDARY: usize = 8 * 1024;
+
 fn framed<S: AsyncRead + AsyncWrite>(stream: S, face: &LdapFace) -> Framed<S, LdapCodec> {
-    Framed::new(
+    let mut framed = Framed::with_capacity(
         stream,
         LdapCodec::new(
             Some(face.config.ldap.max_message_bytes),
             Some(MAX_BER_DEPTH),
         ),
-    )
+        INITIAL_BUFFER,
+    );
+    framed.set_backpressure_boundary(WRITE_BOUNDARY);
+    framed
 }
 
 /// Serves messages until the connection ends. Returns the framed stream
@@ -195,6 +206,20 @@ where
     match timeout(limit, framed.flush()).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
+    }
+}
+
+/// The notice of disconnection (`busy`) a connection over `max_connections`
+/// gets before it is closed, encoded once.
+pub fn busy_notice() -> Vec<u8> {
+    let mut bytes = tokio_util::bytes::BytesMut::new();
+    let msg = notice(
+        LdapResultCode::Busy,
+        "too many connections: max_connections reached",
+    );
+    match tokio_util::codec::Encoder::encode(&mut LdapCodec::default(), msg, &mut bytes) {
+        Ok(()) => bytes.to_vec(),
+        Err(_) => Vec::new(),
     }
 }
 

@@ -1,11 +1,11 @@
-//! Accepts LDAP connections, at most `max_connections` at once: past that a
-//! new connection is closed at once, so a flood costs connections, never the
-//! daemon's memory.
+//! Accepts LDAP connections, at most `max_connections` at once (LDAP and
+//! LDAPS together): past that a new connection is closed at once (on plain
+//! LDAP after a notice of disconnection saying `busy`), so a flood costs
+//! connections, never the daemon's memory.
 
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
@@ -20,7 +20,8 @@ pub async fn listen(
     face: Arc<LdapFace>,
     mut shutdown: Shutdown,
 ) {
-    let slots = Arc::new(Semaphore::new(face.config.ldap.max_connections));
+    let slots = face.slots.clone();
+    let busy = connection::busy_notice();
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -38,6 +39,13 @@ pub async fn listen(
                 };
                 let Ok(slot) = slots.clone().try_acquire_owned() else {
                     debug!(%peer, "ldap connection refused: max_connections reached");
+                    // Plain LDAP is told why (a new socket's send buffer
+                    // takes these few bytes at once; if not, the close
+                    // alone says it). LDAPS expects a TLS handshake, which
+                    // costs too much to give a refused client: closed.
+                    if transport == Transport::Plain {
+                        let _ = stream.try_write(&busy);
+                    }
                     drop(stream);
                     continue;
                 };

@@ -39,6 +39,8 @@ pub struct LdapFace {
     pub tls: tokio_rustls::TlsAcceptor,
     pub layout: dn::Layout,
     pub metrics: Metrics,
+    /// `[ldap] max_connections`, shared by the LDAP and LDAPS listeners.
+    pub slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl LdapFace {
@@ -51,10 +53,11 @@ impl LdapFace {
         let layout = dn::Layout::new(&config.directory.base_dn)?;
         Ok(LdapFace {
             service,
-            config,
             tls: tokio_rustls::TlsAcceptor::from(tls),
             layout,
             metrics,
+            slots: Arc::new(tokio::sync::Semaphore::new(config.ldap.max_connections)),
+            config,
         })
     }
 }
