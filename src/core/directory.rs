@@ -580,10 +580,7 @@ impl Directory {
                 {
                     return self.restore(actor, archived, row);
                 }
-                let id = self.store.insert_account(&row)?;
-                self.store
-                    .account(id)?
-                    .ok_or(CoreError::NotFound("account"))
+                Ok(self.store.create_account(&row)?)
             },
         )
     }
@@ -1674,16 +1671,18 @@ impl Directory {
     }
 
     /// Names and memberships for showing these entries, limited to what
-    /// the actor may see.
+    /// the actor may see: several statements, read in one snapshot.
     pub fn related(
         &self,
         actor: &Actor,
         accounts: &[&Account],
         nodes: &[&Node],
     ) -> CoreResult<Related> {
-        Ok(self
-            .store
-            .related(self.visibility(actor), accounts, nodes)?)
+        self.in_snapshot(|| {
+            Ok(self
+                .store
+                .related(self.visibility(actor), accounts, nodes)?)
+        })
     }
 
     // --- bearer tokens -----------------------------------------------------

@@ -223,6 +223,9 @@ pub trait Store: Outbox + Factors + AuditLog + Send + Sync + 'static {
 
     // --- accounts ---------------------------------------------------------
     fn insert_account(&self, row: &NewAccountRow) -> StoreResult<AccountId>;
+    /// Inserts an account and returns it as stored, read in the same
+    /// transaction.
+    fn create_account(&self, row: &NewAccountRow) -> StoreResult<Account>;
     /// Applies `update` to account `id`. With `expected_version`, fails with
     /// `VersionMismatch` unless the stored version equals it.
     fn update_account(

@@ -205,6 +205,56 @@ fn missing_account_reference(
     Ok(StoreError::NotFound("referenced group or account"))
 }
 
+/// Inserts an account and its roles; its row id.
+fn insert_account(tx: &Transaction<'_>, row: &NewAccountRow) -> StoreResult<AccountId> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO accounts (uuid, user_name, password_hash, given_name,
+                family_name, email, mobile, time_zone, account_type, auth_method,
+                restricted_to, manager, admin_level, admin_entity, status,
+                archived, reset_pending, totp_secret, external_id,
+                created, modified, version)
+             VALUES (:uuid, :user_name, :password_hash, :given_name,
+                :family_name, :email, :mobile, :time_zone, :account_type, :auth_method,
+                :restricted_to, :manager, :admin_level, :admin_entity, :status,
+                0, 0, NULL, :external_id,
+                :now, :now, 1)",
+        )?
+        .execute(named_params! {
+            ":uuid": uuid_text(row.uuid),
+            ":user_name": row.user_name,
+            ":password_hash": row.password_hash,
+            ":given_name": row.given_name,
+            ":family_name": row.family_name,
+            ":email": row.email,
+            ":mobile": row.mobile,
+            ":time_zone": row.time_zone,
+            ":account_type": row.account_type.as_str(),
+            ":auth_method": row.auth_method.as_str(),
+            ":restricted_to": row.restricted_to,
+            ":manager": row.manager,
+            ":admin_level": row.admin_level.as_str(),
+            ":admin_entity": row.admin_entity,
+            ":status": row.status.as_str(),
+            ":external_id": row.external_id,
+            ":now": micros(row.now),
+        });
+    match inserted {
+        Err(e) if is_foreign_key(&e) => {
+            return Err(missing_account_reference(
+                tx,
+                row.restricted_to,
+                row.manager,
+                row.admin_entity,
+            )?)
+        }
+        other => other.map_err(write_error)?,
+    };
+    let id = tx.last_insert_rowid();
+    insert_roles(tx, id, &row.roles)?;
+    Ok(id)
+}
+
 fn insert_roles(tx: &Transaction<'_>, account: AccountId, roles: &[String]) -> StoreResult<()> {
     // OR IGNORE skips a role named twice; it does not skip foreign keys.
     let mut insert = tx
@@ -279,53 +329,17 @@ impl Store for SqliteStore {
     // --- accounts ---------------------------------------------------------
 
     fn insert_account(&self, row: &NewAccountRow) -> StoreResult<AccountId> {
+        self.write(|tx| insert_account(tx, row))
+    }
+
+    fn create_account(&self, row: &NewAccountRow) -> StoreResult<Account> {
+        // Read back on the write connection, inside the same transaction:
+        // no second trip through a reader (whose first read after a commit
+        // pays for taking in the changed database).
         self.write(|tx| {
-            let inserted = tx
-                .prepare_cached(
-                    "INSERT INTO accounts (uuid, user_name, password_hash, given_name,
-                        family_name, email, mobile, time_zone, account_type, auth_method,
-                        restricted_to, manager, admin_level, admin_entity, status,
-                        archived, reset_pending, totp_secret, external_id,
-                        created, modified, version)
-                     VALUES (:uuid, :user_name, :password_hash, :given_name,
-                        :family_name, :email, :mobile, :time_zone, :account_type, :auth_method,
-                        :restricted_to, :manager, :admin_level, :admin_entity, :status,
-                        0, 0, NULL, :external_id,
-                        :now, :now, 1)",
-                )?
-                .execute(named_params! {
-                    ":uuid": uuid_text(row.uuid),
-                    ":user_name": row.user_name,
-                    ":password_hash": row.password_hash,
-                    ":given_name": row.given_name,
-                    ":family_name": row.family_name,
-                    ":email": row.email,
-                    ":mobile": row.mobile,
-                    ":time_zone": row.time_zone,
-                    ":account_type": row.account_type.as_str(),
-                    ":auth_method": row.auth_method.as_str(),
-                    ":restricted_to": row.restricted_to,
-                    ":manager": row.manager,
-                    ":admin_level": row.admin_level.as_str(),
-                    ":admin_entity": row.admin_entity,
-                    ":status": row.status.as_str(),
-                    ":external_id": row.external_id,
-                    ":now": micros(row.now),
-                });
-            match inserted {
-                Err(e) if is_foreign_key(&e) => {
-                    return Err(missing_account_reference(
-                        tx,
-                        row.restricted_to,
-                        row.manager,
-                        row.admin_entity,
-                    )?)
-                }
-                other => other.map_err(write_error)?,
-            };
-            let id = tx.last_insert_rowid();
-            insert_roles(tx, id, &row.roles)?;
-            Ok(id)
+            let id = insert_account(tx, row)?;
+            let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?1");
+            query_one(tx, &sql, [id], convert::account)?.ok_or(StoreError::NotFound("account"))
         })
     }
 
