@@ -1063,7 +1063,7 @@ fn rows_are_read_by_the_positions_their_columns_have() {
     let conn = Connection::open(f.path()).unwrap();
     let names = |sql: &str| -> Vec<String> {
         let stmt = conn.prepare(sql).unwrap();
-        stmt.column_names().into_iter().map(str::to_owned).collect()
+        stmt.column_names().map(str::to_owned).collect()
     };
     assert_eq!(
         names(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a")),
