@@ -78,12 +78,14 @@ async fn serve_in_span(
 }
 
 fn framed<S: AsyncRead + AsyncWrite>(stream: S, face: &LdapFace) -> Framed<S, LdapCodec> {
-    Framed::new(
-        stream,
-        LdapCodec::new(
-            Some(face.config.ldap.max_message_bytes),
-            Some(MAX_BER_DEPTH),
-        ),
+    Framed::new(stream, codec(face))
+}
+
+/// The codec every connection decodes with (and `replay` too).
+pub(super) fn codec(face: &LdapFace) -> LdapCodec {
+    LdapCodec::new(
+        Some(face.config.ldap.max_message_bytes),
+        Some(MAX_BER_DEPTH),
     )
 }
 
@@ -174,7 +176,7 @@ where
     }
 }
 
-fn notice(code: LdapResultCode, message: &str) -> LdapMsg {
+pub(super) fn notice(code: LdapResultCode, message: &str) -> LdapMsg {
     LdapMsg::new(
         0,
         LdapOp::ExtendedResponse(LdapExtendedResponse {
