@@ -6,10 +6,12 @@
 //! Each function panics when an answer breaks the protocol (that is what
 //! a fuzzer reports as a crash), and never otherwise.
 
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use http_body_util::BodyExt;
+use hyper::StatusCode;
 use ldap3_proto::proto::{LdapMsg, LdapOp, LdapResultCode, OID_PASSWORD_MODIFY};
 use ldap3_proto::LdapCodec;
 use serde_json::Value;
@@ -20,19 +22,22 @@ use crate::config::Config;
 use crate::core::audit::Face;
 use crate::core::directory::{Directory, NewAccount, NewNode};
 use crate::core::model::{
-    AccountId, AccountType, AdminLevel, AuthMethod, NodeKind, USER_MANAGEMENT_ROLE,
+    AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeKind, USER_MANAGEMENT_ROLE,
 };
 use crate::core::password::PasswordHasher;
 use crate::core::query::Related;
 use crate::core::throttle::ThrottleSettings;
 use crate::core::validate::PasswordPolicy;
 use crate::core::{Actor, Service};
+use crate::http::HttpFace;
 use crate::ldap::replay::{replay, End, Replay};
 use crate::ldap::LdapFace;
 use crate::metrics::Metrics;
+use crate::scim::error::ERROR_SCHEMA;
 use crate::scim::filter::{group_filter, group_sort, parse_filter, user_filter, user_sort};
 use crate::scim::patch::{apply, matches, member_changes, parse_patch};
 use crate::scim::path::{parse_attr_path, parse_patch_path};
+use crate::scim::replay::Write;
 use crate::scim::resource::{group_json, parse_group, parse_user, user_json, Projection};
 use crate::store::SqliteStore;
 
@@ -65,19 +70,9 @@ pub const ACCOUNTS: [&str; 5] = ["admin", "alice", "bob", "carol", "dave"];
 
 impl World {
     pub fn new() -> World {
-        forget_stale_folders();
-        let folder = scratch().join(format!(
-            "{}{}-{}",
-            FOLDER_PREFIX,
-            std::process::id(),
-            crate::core::random::request_id()
-        ));
-        std::fs::create_dir_all(&folder).expect("fuzz world folder");
-        let store = SqliteStore::open(&folder.join("dirgate.db"), 2).expect("fuzz store");
-        let hasher = PasswordHasher::new(256, 1, 1).expect("argon2 parameters");
-        let directory = Directory::new(Arc::new(store), PasswordPolicy::default(), hasher, "UTC")
-            .expect("fuzz directory");
-        let accounts = seed(&directory);
+        let folder = new_folder();
+        let directory = open_directory(&folder);
+        let accounts = seed(&directory, true).accounts;
         let service = Service::new(directory, 2, 1)
             .with_throttle(ThrottleSettings {
                 // Failed binds must not make later inputs wait.
@@ -173,6 +168,28 @@ impl Drop for World {
 
 const FOLDER_PREFIX: &str = "dirgate-fuzz-";
 
+/// A new folder for a world's store.
+fn new_folder() -> PathBuf {
+    forget_stale_folders();
+    let folder = scratch().join(format!(
+        "{}{}-{}",
+        FOLDER_PREFIX,
+        std::process::id(),
+        crate::core::random::request_id()
+    ));
+    std::fs::create_dir_all(&folder).expect("fuzz world folder");
+    folder
+}
+
+/// A directory over a new store in `folder`, with argon2 parameters small
+/// enough for a fuzzer.
+fn open_directory(folder: &Path) -> Directory {
+    let store = SqliteStore::open(&folder.join("dirgate.db"), 2).expect("fuzz store");
+    let hasher = PasswordHasher::new(256, 1, 1).expect("argon2 parameters");
+    Directory::new(Arc::new(store), PasswordPolicy::default(), hasher, "UTC")
+        .expect("fuzz directory")
+}
+
 /// Memory-backed when there is one: a fuzzer writes the audit log a lot.
 fn scratch() -> PathBuf {
     let shm = PathBuf::from("/dev/shm");
@@ -201,7 +218,15 @@ fn forget_stale_folders() {
     }
 }
 
-fn seed(d: &Directory) -> Vec<AccountId> {
+/// What the seed made.
+struct Seeded {
+    accounts: Vec<AccountId>,
+    nodes: Vec<Node>,
+}
+
+/// Seeds the organisation of [`World`]; without passwords when
+/// `passwords` is false (a SCIM world, rebuilt often, needs none).
+fn seed(d: &Directory, passwords: bool) -> Seeded {
     let sys = &Actor::System;
     let node = |name: &str, kind, parent| {
         d.create_node(
@@ -214,13 +239,12 @@ fn seed(d: &Directory) -> Vec<AccountId> {
             },
         )
         .expect("seed node")
-        .id
     };
     let acme = node("Acme", NodeKind::BusinessEntity, None);
-    let sales = node("Sales", NodeKind::Group, Some(acme));
-    let support = node("Support", NodeKind::Group, Some(acme));
+    let sales = node("Sales", NodeKind::Group, Some(acme.id));
+    let support = node("Support", NodeKind::Group, Some(acme.id));
     let globex = node("Globex", NodeKind::BusinessEntity, None);
-    let ops = node("Ops", NodeKind::Group, Some(globex));
+    let ops = node("Ops", NodeKind::Group, Some(globex.id));
     let account = |name: &str,
                    kind: AccountType,
                    restricted_to,
@@ -238,7 +262,9 @@ fn seed(d: &Directory) -> Vec<AccountId> {
         new.email = email.map(str::to_owned);
         new.mobile = email.map(|_| "+15550100".to_owned());
         new.external_id = Some(format!("okta-{name}"));
-        new.password = Some(d.prepare_password(PASSWORD).expect("seed password"));
+        if passwords {
+            new.password = Some(d.prepare_password(PASSWORD).expect("seed password"));
+        }
         d.create_account(sys, new).expect("seed account").id
     };
     let um = &[USER_MANAGEMENT_ROLE][..];
@@ -248,7 +274,7 @@ fn seed(d: &Directory) -> Vec<AccountId> {
     let alice = account(
         "alice",
         AccountType::Administrator,
-        Some(sales),
+        Some(sales.id),
         Some(admin),
         um,
         Some("alice@example.com"),
@@ -256,7 +282,7 @@ fn seed(d: &Directory) -> Vec<AccountId> {
     let bob = account(
         "bob",
         AccountType::ReportReader,
-        Some(sales),
+        Some(sales.id),
         Some(alice),
         &[],
         None,
@@ -264,7 +290,7 @@ fn seed(d: &Directory) -> Vec<AccountId> {
     let carol = account(
         "carol",
         AccountType::RemoteAssistanceTechnician,
-        Some(support),
+        Some(support.id),
         None,
         &[],
         None,
@@ -277,11 +303,14 @@ fn seed(d: &Directory) -> Vec<AccountId> {
         &[],
         Some("dave@example.com"),
     );
-    d.add_member(sys, sales, alice).expect("member");
-    d.add_member(sys, sales, bob).expect("member");
-    d.add_member(sys, support, carol).expect("member");
-    d.add_member(sys, ops, dave).expect("member");
-    vec![admin, alice, bob, carol, dave]
+    d.add_member(sys, sales.id, alice).expect("member");
+    d.add_member(sys, sales.id, bob).expect("member");
+    d.add_member(sys, support.id, carol).expect("member");
+    d.add_member(sys, ops.id, dave).expect("member");
+    Seeded {
+        accounts: vec![admin, alice, bob, carol, dave],
+        nodes: vec![acme, sales, support, globex, ops],
+    }
 }
 
 /// The `ldap_request` fuzz target: raw bytes through the LDAP codec and
@@ -433,11 +462,11 @@ pub fn scim_filter(data: &[u8]) {
     projection.apply(&mut group.clone());
 }
 
-/// The `scim_body` fuzz target: the input as a SCIM request body, parsed
-/// as a user and as a group (create and replace), and as a PatchOp applied
-/// to a seeded user's and group's documents, whose results are parsed again
-/// as the PATCH handlers do.
-pub fn scim_body(data: &[u8]) {
+/// The first half of the `scim_body` target: the input as a SCIM request
+/// body, parsed as a user and as a group (create and replace), and as a
+/// PatchOp applied to a seeded user's and group's documents, whose results
+/// are parsed again as the PATCH handlers do.
+pub fn scim_body_parsing(data: &[u8]) {
     // What `scim::body::read_json` does with the bytes.
     let Ok(body) = serde_json::from_slice::<Value>(data) else {
         return;
@@ -456,6 +485,155 @@ pub fn scim_body(data: &[u8]) {
     let mut group = group.clone();
     if apply(&mut group, &ops).is_ok() {
         let _ = parse_group(&group);
+    }
+}
+
+/// The `scim_body` fuzz target: [`scim_body_parsing`], then the body
+/// through the SCIM write handlers as the super admin (create, replace and
+/// patch, of users and groups) against a seeded store. Every answer is
+/// checked (see [`check_scim_answer`]). A write that succeeded changed the
+/// store: it is then rebuilt, so every input meets the same directory.
+pub fn scim_body(data: &[u8]) {
+    scim_body_parsing(data);
+    let Ok(body) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    static SCIM: Mutex<Option<ScimWorld>> = Mutex::new(None);
+    let mut guard = SCIM.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let world = guard.get_or_insert_with(ScimWorld::new);
+    if world.writes(&body) {
+        *guard = Some(ScimWorld::new());
+    }
+}
+
+/// The SCIM face over a store of its own, seeded as [`World`]'s (without
+/// passwords).
+pub struct ScimWorld {
+    runtime: tokio::runtime::Runtime,
+    face: HttpFace,
+    admin: Actor,
+    user: String,
+    other_user: String,
+    group: String,
+    other_group: String,
+    folder: PathBuf,
+}
+
+impl ScimWorld {
+    pub fn new() -> ScimWorld {
+        let folder = new_folder();
+        let directory = open_directory(&folder);
+        let seeded = seed(&directory, false);
+        let sys = &Actor::System;
+        let uuid = |i: usize| {
+            directory
+                .account(sys, seeded.accounts[i])
+                .expect("seeded account")
+                .uuid
+                .to_string()
+        };
+        let (user, other_user) = (uuid(1), uuid(2));
+        let admin = directory.actor(seeded.accounts[0]).expect("admin actor");
+        let service = Service::new(directory, 2, 1).for_face(Face::Scim);
+        let face = HttpFace::new(
+            service,
+            Arc::new(Config::default()),
+            "https://dirgate.test".into(),
+            Metrics::new(None),
+        );
+        ScimWorld {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime"),
+            face,
+            admin,
+            user,
+            other_user,
+            group: seeded.nodes[1].uuid.to_string(),
+            other_group: seeded.nodes[2].uuid.to_string(),
+            folder,
+        }
+    }
+
+    /// Sends `body` to every write; true when one succeeded.
+    pub fn writes(&self, body: &Value) -> bool {
+        self.answers(body).iter().any(|s| s.is_success())
+    }
+
+    /// Sends `body` to each write in turn (create, replace and patch a
+    /// user, then the same of a group), checks each answer and returns its
+    /// status.
+    pub fn answers(&self, body: &Value) -> Vec<StatusCode> {
+        let writes = [
+            Write::CreateUser,
+            Write::ReplaceUser(&self.other_user),
+            Write::PatchUser(&self.user),
+            Write::CreateGroup,
+            Write::ReplaceGroup(&self.other_group),
+            Write::PatchGroup(&self.group),
+        ];
+        let mut statuses = Vec::new();
+        for what in writes {
+            let (status, bytes) = self.runtime.block_on(async {
+                let response =
+                    crate::scim::replay::answer(&self.face, &self.admin, what, body, BASE_URL)
+                        .await;
+                let status = response.status();
+                let bytes = match response.into_body().collect().await {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(never) => match never {},
+                };
+                (status, bytes)
+            });
+            check_scim_answer(what, status, &bytes);
+            statuses.push(status);
+        }
+        statuses
+    }
+}
+
+impl Default for ScimWorld {
+    fn default() -> Self {
+        ScimWorld::new()
+    }
+}
+
+impl Drop for ScimWorld {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+/// What every SCIM write answer must be: never a server error (a request
+/// body, however wrong, is the client's fault: 4xx); an error in the
+/// RFC 7644 error shape with its own status; a success, the resource (with
+/// its id and schemas), or nothing for 204.
+pub fn check_scim_answer(what: Write<'_>, status: StatusCode, body: &[u8]) {
+    assert!(
+        !status.is_server_error(),
+        "{what:?}: {status} {}",
+        String::from_utf8_lossy(body)
+    );
+    if status == StatusCode::NO_CONTENT {
+        assert!(body.is_empty(), "{what:?}: 204 with a body");
+        return;
+    }
+    let doc: Value = serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("{what:?}: {status} answer is not JSON: {e}"));
+    if status.is_success() {
+        assert!(
+            doc["id"].is_string(),
+            "{what:?}: {status} without an id: {doc}"
+        );
+        assert!(
+            doc["schemas"].is_array(),
+            "{what:?}: {status} without schemas"
+        );
+    } else {
+        assert!(status.is_client_error(), "{what:?}: {status}");
+        assert_eq!(doc["schemas"][0], ERROR_SCHEMA, "{what:?}: {doc}");
+        assert_eq!(doc["status"], status.as_str(), "{what:?}: {doc}");
     }
 }
 

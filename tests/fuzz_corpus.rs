@@ -169,6 +169,43 @@ fn ldap_seeds_get_the_answers_their_names_promise() {
     assert!(matches!(r.end, End::Malformed(_)));
 }
 
+#[test]
+fn scim_body_seeds_reach_the_handlers() {
+    let statuses = |name: &str| {
+        let text = std::fs::read(fuzz_dir().join("corpus/scim_body").join(name)).unwrap();
+        let body = serde_json::from_slice(&text).unwrap();
+        // A fresh store each time: the seeds' writes would otherwise meet
+        // each other's changes.
+        fuzzing::ScimWorld::new()
+            .answers(&body)
+            .iter()
+            .map(|s| s.as_u16())
+            .collect::<Vec<_>>()
+    };
+    // [create user, replace user, patch user, create group, replace group,
+    // patch group]
+    let created = statuses("okta-create-user.json");
+    assert_eq!(created[0], 201, "{created:?}");
+    assert_eq!(created[1], 409, "the user name was just taken: {created:?}");
+    let replaced = statuses("replace-bob.json");
+    assert_eq!(replaced[0], 409, "bob exists: {replaced:?}");
+    assert_eq!(replaced[1], 200, "a PUT of bob as a whole: {replaced:?}");
+    let created = statuses("create-group-plain.json");
+    assert_eq!(created[3], 201, "{created:?}");
+    let refused = statuses("create-group.json");
+    assert_eq!(refused[3], 400, "its member does not exist: {refused:?}");
+    let patched = statuses("entra-patch-deactivate.json");
+    assert_eq!(patched[2], 200, "{patched:?}");
+    assert_eq!(patched[0], 400, "a PatchOp is no user: {patched:?}");
+    let refused = statuses("okta-patch-group-rename.json");
+    assert_eq!(
+        refused[5], 400,
+        "the id it names is not Sales': {refused:?}"
+    );
+    let refused = statuses("patch-bad-op.json");
+    assert_eq!((refused[2], refused[5]), (400, 400), "{refused:?}");
+}
+
 // The generator of the seed corpus.
 
 fn encode(msgs: &[LdapMsg]) -> Vec<u8> {
@@ -724,6 +761,14 @@ const BODY_SEEDS: &[(&str, &str)] = &[
     (
         "replace-user.json",
         r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"2819c223-7f76-453a-919d-413861904646","userName":"alice","name":{"givenName":"Alice","familyName":"Renamed"},"active":false,"emails":[{"value":"a@example.com","type":"home"},{"value":"b@example.com","type":"work","primary":true}],"meta":{"version":"W/\"3\""}}"#,
+    ),
+    (
+        "replace-bob.json",
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:dirgate:params:scim:schemas:extension:dirgate:2.0:User"],"userName":"bob","name":{"givenName":"Bob","familyName":"Builder"},"active":true,"timezone":"Europe/London","phoneNumbers":[{"type":"mobile","value":"+447700900123"}],"urn:dirgate:params:scim:schemas:extension:dirgate:2.0:User":{"accountType":"Report Reader"}}"#,
+    ),
+    (
+        "create-group-plain.json",
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Marketing","externalId":"grp-2"}"#,
     ),
     (
         "create-group.json",
