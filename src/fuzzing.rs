@@ -322,7 +322,7 @@ pub fn ldap_request(data: &[u8]) -> Replay {
 /// What every answer must be, whatever the request.
 ///
 /// - every reply carries its request's message id, and encodes to BER
-///   that decodes back to the same message;
+///   that decodes back into one message with that id;
 /// - each request kind gets the answers RFC 4511 gives it: one response of
 ///   its own kind; a search, entries and references then exactly one
 ///   `SearchResultDone`; abandon and unbind, nothing (or, when they carry
@@ -412,8 +412,8 @@ pub fn check_ldap(replayed: &Replay) {
     }
 }
 
-/// An answer is sendable: it encodes, and what a client decodes from the
-/// bytes is the same message.
+/// An answer is sendable: it encodes, and a client decodes the bytes back
+/// into exactly one message with the same id.
 fn round_trip(msg: &LdapMsg) {
     let mut codec = LdapCodec::default();
     let mut buffer = BytesMut::new();
