@@ -9,12 +9,16 @@
 //! - `cli`, `daemon`, `config`, `tls`: the program around them.
 //! - `metrics`: the Prometheus metrics served at `/metrics`.
 //! - `load`: the benchmark data set and load tool (`dirgate-load`).
+//! - `fuzzing`: what the fuzz targets in `fuzz/` run, shared with the
+//!   corpus test.
 
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod import;
 pub mod ldap;

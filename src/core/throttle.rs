@@ -123,7 +123,10 @@ impl Throttle {
     pub fn failed(&self, user: &str, address: Option<IpAddr>) -> bool {
         let n = add(&self.accounts, &user.to_ascii_lowercase());
         let m = address.map_or(0, |a| add(&self.addresses, &a));
-        n == self.settings.free_per_account + 1 || m == self.settings.free_per_address + 1
+        // Saturating: `u32::MAX` free failures (throttling off) is a valid
+        // setting, and must not overflow here.
+        n == self.settings.free_per_account.saturating_add(1)
+            || m == self.settings.free_per_address.saturating_add(1)
     }
 
     /// A success clears the account's failures (not the address's: one
@@ -138,6 +141,20 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unlimited_free_failures_never_wait_and_never_overflow() {
+        let throttle = Throttle::new(ThrottleSettings {
+            free_per_account: u32::MAX,
+            free_per_address: u32::MAX,
+            most_wait: Duration::from_secs(8),
+        });
+        let address = Some(IpAddr::from([127, 0, 0, 1]));
+        for _ in 0..3 {
+            assert!(!throttle.failed("alice", address));
+        }
+        assert_eq!(throttle.wait("alice", address), Duration::ZERO);
+    }
 
     #[test]
     fn waits_start_after_the_free_failures_double_and_stop_at_the_ceiling() {

@@ -86,16 +86,17 @@ const INITIAL_BUFFER: usize = 1024;
 const WRITE_BOUNDARY: usize = 8 * 1024;
 
 fn framed<S: AsyncRead + AsyncWrite>(stream: S, face: &LdapFace) -> Framed<S, LdapCodec> {
-    let mut framed = Framed::with_capacity(
-        stream,
-        LdapCodec::new(
-            Some(face.config.ldap.max_message_bytes),
-            Some(MAX_BER_DEPTH),
-        ),
-        INITIAL_BUFFER,
-    );
+    let mut framed = Framed::with_capacity(stream, codec(face), INITIAL_BUFFER);
     framed.set_backpressure_boundary(WRITE_BOUNDARY);
     framed
+}
+
+/// The codec every connection decodes with (and `replay` too).
+pub(super) fn codec(face: &LdapFace) -> LdapCodec {
+    LdapCodec::new(
+        Some(face.config.ldap.max_message_bytes),
+        Some(MAX_BER_DEPTH),
+    )
 }
 
 /// Serves messages until the connection ends. Returns the framed stream
@@ -223,7 +224,7 @@ pub fn busy_notice() -> Vec<u8> {
     }
 }
 
-fn notice(code: LdapResultCode, message: &str) -> LdapMsg {
+pub(super) fn notice(code: LdapResultCode, message: &str) -> LdapMsg {
     LdapMsg::new(
         0,
         LdapOp::ExtendedResponse(LdapExtendedResponse {

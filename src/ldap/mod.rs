@@ -11,6 +11,8 @@ pub mod dn;
 pub mod entry;
 pub mod filter;
 mod listener;
+#[doc(hidden)]
+pub mod replay;
 pub mod schema;
 mod search;
 mod session;

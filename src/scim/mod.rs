@@ -15,6 +15,8 @@ mod groups;
 pub mod patch;
 pub mod path;
 mod read;
+#[doc(hidden)]
+pub mod replay;
 mod reply;
 pub mod resource;
 mod write;
