@@ -14,7 +14,9 @@ use uuid::Uuid;
 use super::error::ScimError;
 use super::patch::{apply, member_changes, parse_patch, MemberChanges};
 use super::reply;
-use super::resource::{group_json, parse_group, MemberInput, MemberType, Projection};
+use super::resource::{
+    group_json, parse_group, parse_group_replacement, MemberInput, MemberType, Projection,
+};
 use super::write::patch_error;
 use crate::core::model::{AccountId, Node, NodeId, NodeKind};
 use crate::core::query::Related;
@@ -153,7 +155,7 @@ pub async fn replace_group(
     expected: Option<i64>,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_group_id(id)?;
-    let input = parse_group(body)?;
+    let input = parse_group_replacement(body)?;
     let node = face
         .service
         .run_as(actor, move |d, who| {

@@ -714,8 +714,50 @@ fn body_object(body: &Value) -> Result<&Obj, ResourceError> {
         if !ok {
             return Err(ResourceError::syntax("schemas must be an array of URNs"));
         }
+        // A PatchOp, SearchRequest or BulkRequest sent to the wrong method
+        // would otherwise be read as a resource with every field left out.
+        let message = schemas
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .find(|urn| urn.starts_with(MESSAGE_SCHEMA_PREFIX));
+        if let Some(urn) = message {
+            return Err(ResourceError::syntax(format!(
+                "the body is a {urn} message, not a resource: \
+                 it goes with another method or endpoint"
+            )));
+        }
     }
     Ok(obj)
+}
+
+/// The URNs of SCIM's protocol messages (RFC 7644 section 3.1).
+const MESSAGE_SCHEMA_PREFIX: &str = "urn:ietf:params:scim:api:messages:2.0:";
+
+/// A User body for PUT: as `parse_user`, and since a PUT states the whole
+/// resource, its one required attribute must be there (RFC 7643 section
+/// 4.1.1; RFC 7644 section 3.12, `invalidValue`: "a required value was
+/// missing").
+pub fn parse_user_replacement(body: &Value) -> Result<UserInput, ResourceError> {
+    let input = parse_user(body)?;
+    if input.user_name.is_none() {
+        return Err(ResourceError::value(
+            "userName is required: a PUT replaces the whole user",
+        ));
+    }
+    Ok(input)
+}
+
+/// A Group body for PUT: `displayName` is required, as for `parse_user_replacement`.
+pub fn parse_group_replacement(body: &Value) -> Result<GroupInput, ResourceError> {
+    let input = parse_group(body)?;
+    if input.display_name.is_none() {
+        return Err(ResourceError::value(
+            "displayName is required: a PUT replaces the whole group",
+        ));
+    }
+    Ok(input)
 }
 
 /// An extension's attribute: nested under the URN, or flat as
@@ -1445,5 +1487,30 @@ mod tests {
         assert!(e.detail.contains("kind"), "{e}");
         let e = parse_group(&json!("Support")).unwrap_err();
         assert_eq!(e.scim_type, ScimType::InvalidSyntax);
+    }
+
+    #[test]
+    fn a_replacement_states_its_required_attribute_and_no_message_is_a_resource() {
+        let user = json!({"schemas": [USER_SCHEMA], "name": {"givenName": "Ann"}});
+        let e = parse_user_replacement(&user).unwrap_err();
+        assert_eq!(
+            (e.scim_type, e.detail.contains("userName")),
+            (ScimType::InvalidValue, true)
+        );
+        let group = json!({"schemas": [GROUP_SCHEMA], "members": []});
+        let e = parse_group_replacement(&group).unwrap_err();
+        assert_eq!(e.scim_type, ScimType::InvalidValue);
+        assert!(parse_user_replacement(&json!({"userName": "ann"})).is_ok());
+        assert!(parse_group_replacement(&json!({"displayName": "Sales"})).is_ok());
+        let patch = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": false}]
+        });
+        for e in [
+            parse_user(&patch).unwrap_err(),
+            parse_group(&patch).unwrap_err(),
+        ] {
+            assert_eq!(e.scim_type, ScimType::InvalidSyntax, "{}", e.detail);
+        }
     }
 }

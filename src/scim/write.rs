@@ -11,7 +11,9 @@ use uuid::Uuid;
 use super::error::ScimError;
 use super::patch::{apply, parse_patch, PatchError};
 use super::reply;
-use super::resource::{parse_user, user_json, Projection, ResourceError, UserInput};
+use super::resource::{
+    parse_user, parse_user_replacement, user_json, Projection, ResourceError, UserInput,
+};
 use crate::core::model::{Account, AccountType, AuthMethod, Status};
 use crate::core::query::Related;
 use crate::core::{AccountChange, Actor, CoreError, Directory, NewAccount};
@@ -177,7 +179,7 @@ pub async fn replace_user(
     expected: Option<i64>,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_id(id)?;
-    let input = parse_user(body)?;
+    let input = parse_user_replacement(body)?;
     let account = replace_with(face, actor, uuid, input, Cleared::default(), expected).await?;
     answer(face, actor, account, base, false).await
 }
