@@ -199,11 +199,15 @@ impl Drop for Pinned<'_> {
         PINNED.with(|p| p.set(None));
         let conn = lock(&self.pool.conns[self.index]);
         if !conn.is_autocommit() {
-            // Failing to end a read transaction leaves nothing half-done;
-            // the next BEGIN on this reader would report it.
-            let _ = conn
+            // A read has nothing to keep: should COMMIT fail, ROLLBACK ends
+            // the transaction all the same, so the reader is fit for the
+            // next BEGIN.
+            let ended = conn
                 .prepare_cached("COMMIT")
                 .and_then(|mut end| end.execute([]));
+            if ended.is_err() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
         }
         drop(conn);
         self.pool.release(self.index);
