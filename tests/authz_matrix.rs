@@ -20,7 +20,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
-use common::{cli, write_config, Daemon};
+use common::{cli, form_field, write_config, Daemon};
 use serde_json::{json, Value};
 
 const BASE: &str = "dc=example,dc=com";
@@ -463,13 +463,7 @@ fn generate() -> (Vec<Cell>, Vec<NewAccount>) {
                 continue;
             }
             let name = format!("r{}{}", a.name, t as u8);
-            let (m, place) = shape(a, t);
-            accounts.push(NewAccount {
-                name: name.clone(),
-                manager: Some(manager_name(a, &m)),
-                member_of: Some(place),
-                actor: None,
-            });
+            accounts.push(target_account(a, t, &name));
             read_targets.insert(t, name);
         }
         for face in [Face::Ldap, Face::Scim, Face::Web] {
@@ -495,13 +489,7 @@ fn generate() -> (Vec<Cell>, Vec<NewAccount>) {
                         }
                         (_, _) => {
                             let name = format!("t{n}");
-                            let (m, place) = shape(a, t);
-                            accounts.push(NewAccount {
-                                name: name.clone(),
-                                manager: Some(manager_name(a, &m)),
-                                member_of: Some(place),
-                                actor: None,
-                            });
+                            accounts.push(target_account(a, t, &name));
                             (a.name.to_owned(), name)
                         }
                     };
@@ -519,6 +507,18 @@ fn generate() -> (Vec<Cell>, Vec<NewAccount>) {
         }
     }
     (cells, accounts)
+}
+
+/// An account placed as `t` is to actor `a`: under the manager and in the
+/// group that target's shape gives.
+fn target_account(a: &ActorSpec, t: Target, name: &str) -> NewAccount {
+    let (m, place) = shape(a, t);
+    NewAccount {
+        name: name.to_owned(),
+        manager: Some(manager_name(a, &m)),
+        member_of: Some(place),
+        actor: None,
+    }
 }
 
 fn manager_name(a: &ActorSpec, m: &Manager) -> String {
@@ -676,20 +676,11 @@ impl Browser {
     fn fill(&mut self, action: &str, fields: &[(&str, &str)]) -> Answer {
         let page = self.request("GET", "/account", &[]);
         assert_eq!(page.status, 200, "{}", page.body);
-        let csrf = field(&page.body, "csrf");
+        let csrf = form_field(&page.body, "csrf");
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
         self.request("POST", action, &all)
     }
-}
-
-fn field(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in {body}"))
-        + marker.len();
-    body[start..].split('"').next().unwrap().to_owned()
 }
 
 // --- the fixture ------------------------------------------------------------------

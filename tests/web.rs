@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::smtp_sink::SmtpSink;
-use common::{write_config, Daemon};
+use common::{form_field, write_config, Daemon};
 
 struct Page {
     status: u16,
@@ -98,7 +98,7 @@ impl Browser {
     fn fill(&self, path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let page = self.get(path);
         assert_eq!(page.status, 200, "{}", page.body);
-        let token = field(&page.body, "csrf");
+        let token = form_field(&page.body, "csrf");
         let mut all = vec![("csrf", token.as_str())];
         all.extend_from_slice(fields);
         self.post(action, &all)
@@ -117,16 +117,6 @@ impl Browser {
     fn act(&self, action: &str, fields: &[(&str, &str)]) -> Page {
         self.fill("/account", action, fields)
     }
-}
-
-/// The value of the first input named `name`.
-fn field(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in {body}"))
-        + marker.len();
-    body[start..].split('"').next().unwrap().to_owned()
 }
 
 /// What a test's daemon needs kept alive: its folder and the SMTP server
@@ -273,7 +263,7 @@ fn forgot_answers_alike_then_the_link_sets_a_password_once() {
     let reset = format!("/reset?token={token}");
     let form = b.get(&reset);
     assert_eq!(form.status, 200, "{}", form.body);
-    assert_eq!(field(&form.body, "token"), token);
+    assert_eq!(form_field(&form.body, "token"), token);
 
     let mismatch = b.fill(
         &reset,
@@ -319,7 +309,7 @@ fn forgot_answers_alike_then_the_link_sets_a_password_once() {
 
     // Once only.
     assert_eq!(b.get(&reset).status, 410);
-    let csrf = field(&b.get("/forgot").body, "csrf");
+    let csrf = form_field(&b.get("/forgot").body, "csrf");
     let again = b.post(
         "/reset",
         &[
@@ -366,7 +356,7 @@ fn forms_need_their_csrf_token() {
     let (_tmp, d) = start();
     add_user(&d, "carol", PW, &["--email", "carol@example.com"]);
     let b = Browser::new(&d);
-    let token = field(&b.get("/forgot").body, "csrf");
+    let token = form_field(&b.get("/forgot").body, "csrf");
 
     // Missing, or not the one in the cookie.
     assert_eq!(b.post("/forgot", &[("who", "carol")]).status, 403);
@@ -584,7 +574,7 @@ fn the_account_page_changes_time_zone_password_and_authenticator() {
 fn reset_requests_are_limited_per_address() {
     let (_tmp, d) = start();
     let b = Browser::new(&d);
-    let token = field(&b.get("/forgot").body, "csrf");
+    let token = form_field(&b.get("/forgot").body, "csrf");
     for i in 0..10 {
         let who = format!("nobody{i}");
         let p = b.post("/forgot", &[("csrf", &token), ("who", &who)]);

@@ -440,3 +440,13 @@ pub fn cli(d: &Daemon, args: &[&str], stdin: Option<&str>) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The value of the first HTML input named `name` in a page.
+pub fn form_field(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in {body}"))
+        + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
