@@ -299,6 +299,10 @@ pub fn open_directory(data: &Path, config: &Config) -> Result<Directory, CliErro
         config.directory.default_time_zone.clone(),
     )?;
     directory.set_second_factor(second_factor_settings(config));
+    directory.set_login_names(match config.scim.user_names {
+        crate::config::UserNames::Derive => crate::core::LoginNames::Derive,
+        crate::config::UserNames::Strict => crate::core::LoginNames::Strict,
+    });
     Ok(directory)
 }
 

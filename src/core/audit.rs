@@ -81,6 +81,12 @@ pub(super) fn describe_change(c: &AccountChange) -> String {
     put("roles", c.roles.as_ref().map(|r| r.join(" ")));
     put("status", c.status.map(|s| s.display_name().into()));
     put("external id", c.external_id.as_ref().map(opt));
+    put("login name", c.login_name.clone());
+    for (a, v) in &c.attributes {
+        put(a.as_str(), Some(opt(v)));
+    }
+    // That a password was set, never what it is.
+    put("password", c.password.as_ref().map(|_| "set".into()));
     if out.is_empty() {
         "nothing".into()
     } else {

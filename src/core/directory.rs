@@ -12,18 +12,18 @@ use uuid::Uuid;
 use crate::core::access::{self, check_parent_kind, Actor, Rules};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::{
-    Account, AccountId, AccountType, AdminLevel, AuthMethod, Channel, Node, NodeId, NodeKind,
-    Status, TokenInfo,
+    Account, AccountId, AccountType, AdminLevel, Attribute, Attributes, AuthMethod, Channel, Node,
+    NodeId, NodeKind, Status, TokenInfo,
 };
 use crate::core::password::{PasswordHasher, PreparedPassword};
-use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
+use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort, Test, Value};
 use crate::core::random;
 use crate::core::second_factor::{self, Computer, SecondFactorSettings};
 use crate::core::totp;
 use crate::core::validate::{self, PasswordPolicy};
 use crate::store::{
     AccountUpdate, NewAccountRow, NewMessage, NewNodeRow, NodeChange, Page, PendingCode, Store,
-    Visibility,
+    StoreError, Visibility,
 };
 
 /// The name of the super admin made on the first start of an empty store.
@@ -39,6 +39,7 @@ pub struct Directory {
     /// Called after a message is queued, so the notifier sends it now
     /// rather than at its next poll.
     message_queued: Option<Arc<dyn Fn() + Send + Sync>>,
+    login_names: LoginNames,
 }
 
 /// A new account as a face or the command line asks for it. Optional fields
@@ -46,7 +47,12 @@ pub struct Directory {
 /// actor's scope) or of the configuration (time zone).
 #[derive(Debug, Clone)]
 pub struct NewAccount {
+    /// The user name; empty to derive it from `login_name`.
     pub user_name: String,
+    /// The name an identity provider sent (SCIM `userName`): the account's
+    /// user name when it is a valid one, else kept as its login name and
+    /// the user name derived from it ([`LoginNames`]).
+    pub login_name: Option<String>,
     pub password: Option<PreparedPassword>,
     pub given_name: String,
     pub family_name: String,
@@ -60,6 +66,7 @@ pub struct NewAccount {
     pub roles: Vec<String>,
     pub status: Status,
     pub external_id: Option<String>,
+    pub attributes: Attributes,
 }
 
 impl NewAccount {
@@ -68,6 +75,7 @@ impl NewAccount {
     pub fn named(user_name: impl Into<String>) -> Self {
         NewAccount {
             user_name: user_name.into(),
+            login_name: None,
             password: None,
             given_name: String::new(),
             family_name: String::new(),
@@ -81,8 +89,28 @@ impl NewAccount {
             roles: Vec::new(),
             status: Status::Active,
             external_id: None,
+            attributes: Attributes::default(),
         }
     }
+
+    /// An account named by an identity provider's login (SCIM `userName`).
+    pub fn from_login(login: impl Into<String>) -> Self {
+        let mut new = NewAccount::named(String::new());
+        new.login_name = Some(login.into());
+        new
+    }
+}
+
+/// What happens to a login (SCIM `userName`) that is not a valid user name
+/// (`[scim] user_names`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoginNames {
+    /// Kept as the login name; the user name is derived from it
+    /// ([`validate::derived_user_name`]).
+    #[default]
+    Derive,
+    /// Refused, as the manual's rule for user names says.
+    Strict,
 }
 
 /// A change to an account's data. `None` leaves a field alone; for optional
@@ -90,6 +118,10 @@ impl NewAccount {
 #[derive(Debug, Clone, Default)]
 pub struct AccountChange {
     pub user_name: Option<String>,
+    /// A new login (SCIM `userName`): a valid user name renames an account
+    /// without a login name; anything else becomes or replaces the login
+    /// name, and the user name stays as it is.
+    pub login_name: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub email: Option<Option<String>>,
@@ -102,6 +134,11 @@ pub struct AccountChange {
     pub roles: Option<Vec<String>>,
     pub status: Option<Status>,
     pub external_id: Option<Option<String>>,
+    /// Directory attributes to set (`Some`) or clear (`None`).
+    pub attributes: Vec<(Attribute, Option<String>)>,
+    /// A new password, written in the same change (a SCIM PUT that
+    /// carries one). Anyone may set their own.
+    pub password: Option<PreparedPassword>,
 }
 
 impl AccountChange {
@@ -111,6 +148,9 @@ impl AccountChange {
     fn self_service_only(&self) -> bool {
         let AccountChange {
             user_name,
+            login_name,
+            attributes,
+            password: _,
             given_name,
             family_name,
             email,
@@ -125,6 +165,8 @@ impl AccountChange {
             external_id,
         } = self;
         user_name.is_none()
+            && login_name.is_none()
+            && attributes.is_empty()
             && given_name.is_none()
             && family_name.is_none()
             && email.is_none()
@@ -149,6 +191,15 @@ impl AccountChange {
             }
         }
         drop_same(&mut self.user_name, &current.user_name);
+        if self
+            .login_name
+            .as_ref()
+            .is_some_and(|l| l.eq_ignore_ascii_case(current.login()))
+        {
+            self.login_name = None;
+        }
+        self.attributes
+            .retain(|(a, v)| v.as_deref() != current.attributes.get(*a));
         drop_same(&mut self.given_name, &current.given_name);
         drop_same(&mut self.family_name, &current.family_name);
         drop_same(&mut self.email, &current.email);
@@ -320,7 +371,13 @@ impl Directory {
             default_time_zone,
             second_factor: SecondFactorSettings::default(),
             message_queued: None,
+            login_names: LoginNames::default(),
         })
+    }
+
+    /// What a login that is not a valid user name becomes.
+    pub fn set_login_names(&mut self, rule: LoginNames) {
+        self.login_names = rule;
     }
 
     /// How second factors by message behave, and which channels exist.
@@ -423,6 +480,7 @@ impl Directory {
         let row = NewAccountRow {
             uuid: Uuid::new_v4(),
             user_name: BOOTSTRAP_ADMIN.to_owned(),
+            login_name: None,
             password_hash: Some(prepared.0),
             given_name: String::new(),
             family_name: "Administrator".to_owned(),
@@ -438,6 +496,7 @@ impl Directory {
             roles: Vec::new(),
             status: Status::Active,
             external_id: None,
+            attributes: Attributes::default(),
             now: Timestamp::now(),
         };
         self.store.insert_account(&row)?;
@@ -555,7 +614,7 @@ impl Directory {
     /// the same user name, it comes back instead: same row, same id, with
     /// the new attributes, active again (never deleted means never lost).
     pub fn create_account(&self, actor: &Actor, new: NewAccount) -> CoreResult<Account> {
-        let target = new.user_name.clone();
+        let target = new.login_name.clone().unwrap_or_else(|| new.user_name.clone());
         let detail = format!(
             "type={}, method={}, password={}",
             new.account_type.display_name(),
@@ -572,17 +631,82 @@ impl Directory {
             &target,
             &detail,
             || -> CoreResult<Account> {
-                let row = self.checked_row(actor, new)?;
-                if let Some(archived) = self
-                    .store
-                    .account_by_user_name(&row.user_name)?
-                    .filter(|a| a.archived)
-                {
-                    return self.restore(actor, archived, row);
+                // A derived user name can be taken between the check and
+                // the insert by a create racing this one: take the next.
+                let mut taken = 0;
+                loop {
+                    let (row, derived) = self.checked_row(actor, new.clone(), taken)?;
+                    if let Some(archived) = self.archived_named(&row)? {
+                        return self.restore(actor, archived, row);
+                    }
+                    match self.store.create_account(&row) {
+                        Err(StoreError::Conflict("user name")) if derived && taken < 20 => {
+                            taken += 1;
+                        }
+                        other => return Ok(other?),
+                    }
                 }
-                Ok(self.store.create_account(&row)?)
             },
         )
+    }
+
+    /// The archived account a new one brings back: the one with the same
+    /// login (SCIM `userName`), or without a login the same user name.
+    fn archived_named(&self, row: &NewAccountRow) -> CoreResult<Option<Account>> {
+        let login = row.login_name.as_deref().unwrap_or(&row.user_name);
+        Ok(self.store.account_by_login(login)?.filter(|a| a.archived))
+    }
+
+    /// The user name and login name of a new account: an explicit user
+    /// name as it is; a login that is a valid, free user name as the user
+    /// name; any other login kept as the login name (or refused, with
+    /// [`LoginNames::Strict`]) with a user name derived from it, the
+    /// `skip`-th free candidate on. Also whether the user name was derived.
+    fn names_of(&self, new: &NewAccount, skip: u32) -> CoreResult<(String, Option<String>, bool)> {
+        let Some(login) = &new.login_name else {
+            validate::user_name(&new.user_name)?;
+            return Ok((new.user_name.clone(), None, false));
+        };
+        let login = validate::login_name(login)?;
+        let valid = validate::user_name(&login).is_ok();
+        if !new.user_name.is_empty() {
+            validate::user_name(&new.user_name)?;
+            let login = (!login.eq_ignore_ascii_case(&new.user_name)).then_some(login);
+            return Ok((new.user_name.clone(), login, false));
+        }
+        if let Some(holder) = self.store.account_by_login(&login)? {
+            if !holder.archived {
+                return Err(CoreError::Conflict("user name"));
+            }
+            // Coming back from the archive: the names it had.
+            return Ok((holder.user_name, holder.login_name, false));
+        }
+        if valid && self.store.account_by_user_name(&login)?.is_none() {
+            return Ok((login, None, false));
+        }
+        if self.login_names == LoginNames::Strict {
+            if valid {
+                return Err(CoreError::Conflict("user name"));
+            }
+            return Err(CoreError::InvalidUserName {
+                name: login,
+                reason: "it may contain only letters and digits ([scim] user_names = \"strict\"; \
+                         \"derive\" keeps such a name as the login name and derives the user name)",
+            });
+        }
+        let mut skipped = 0;
+        for n in std::iter::once(None).chain((2..).map(Some)) {
+            let candidate = validate::derived_user_name(&login, n);
+            if self.store.account_by_user_name(&candidate)?.is_some() {
+                continue;
+            }
+            if skipped < skip {
+                skipped += 1;
+                continue;
+            }
+            return Ok((candidate, Some(login), true));
+        }
+        unreachable!("the candidates never run out")
     }
 
     /// Brings an archived account back with the attributes of `row`.
@@ -590,6 +714,11 @@ impl Directory {
         self.rules().may_manage_account(actor, &archived)?;
         let update = AccountUpdate {
             user_name: Some(row.user_name),
+            login_name: Some(row.login_name),
+            attributes: Attribute::ALL
+                .iter()
+                .map(|&a| (a, row.attributes.get(a).map(str::to_owned)))
+                .collect(),
             given_name: Some(row.given_name),
             family_name: Some(row.family_name),
             email: Some(row.email),
@@ -615,10 +744,24 @@ impl Directory {
     }
 
     /// Every check a new account passes, and the row it becomes.
-    fn checked_row(&self, actor: &Actor, new: NewAccount) -> CoreResult<NewAccountRow> {
+    fn checked_row(
+        &self,
+        actor: &Actor,
+        new: NewAccount,
+        skip: u32,
+    ) -> CoreResult<(NewAccountRow, bool)> {
         let rules = self.rules();
         rules.may_create_accounts(actor)?;
-        validate::user_name(&new.user_name)?;
+        let (user_name, login_name, derived) = self.names_of(&new, skip)?;
+        let mut attributes = Attributes::default();
+        for (a, v) in new.attributes.iter() {
+            attributes.set(a, validate::attribute(a, v)?);
+        }
+        let external_id = new
+            .external_id
+            .as_deref()
+            .map(validate::external_id)
+            .transpose()?;
         let email = new.email.as_deref().map(validate::email).transpose()?;
         let mobile = new.mobile.as_deref().map(validate::mobile).transpose()?;
         let time_zone = new
@@ -645,9 +788,10 @@ impl Directory {
         rules.may_restrict_to(actor, restricted_to)?;
         rules.may_set_manager(actor, None, manager.as_ref())?;
 
-        Ok(NewAccountRow {
+        let row = NewAccountRow {
             uuid: Uuid::new_v4(),
-            user_name: new.user_name,
+            user_name,
+            login_name,
             password_hash: new.password.map(|p| p.0),
             given_name: validate::text("first name", &new.given_name)?,
             family_name: validate::text("last name", &new.family_name)?,
@@ -662,9 +806,11 @@ impl Directory {
             admin_entity: None,
             roles,
             status: new.status,
-            external_id: new.external_id,
+            external_id,
+            attributes,
             now: Timestamp::now(),
-        })
+        };
+        Ok((row, derived))
     }
 
     /// Changes an account's data. Anyone may change their own time zone; all
@@ -703,6 +849,20 @@ impl Directory {
                 if let Some(name) = change.user_name {
                     validate::user_name(&name)?;
                     update.user_name = Some(name);
+                }
+                if let Some(login) = change.login_name {
+                    self.rename_login(&target, &login, &mut update)?;
+                }
+                for (a, v) in change.attributes {
+                    let v = v.as_deref().map(|v| validate::attribute(a, v)).transpose()?;
+                    update.attributes.push((a, v.flatten()));
+                }
+                if let Some(p) = change.password {
+                    // A new password forgets every recognised computer and
+                    // ends a pending reset, as `set_password` does.
+                    update.password_hash = Some(Some(p.0));
+                    update.reset_pending = Some(false);
+                    update.forget_computers = true;
                 }
                 if let Some(v) = change.given_name {
                     update.given_name = Some(validate::text("first name", &v)?);
@@ -753,7 +913,10 @@ impl Directory {
                     update.roles = Some(roles);
                 }
                 update.status = change.status;
-                update.external_id = change.external_id;
+                update.external_id = change
+                    .external_id
+                    .map(|x| x.as_deref().map(validate::external_id).transpose())
+                    .transpose()?;
                 if update.is_empty() {
                     return Ok(target);
                 }
@@ -768,6 +931,35 @@ impl Directory {
                     .ok_or(CoreError::NotFound("account"))
             },
         )
+    }
+
+    /// A new login for `target` into `update`: see [`AccountChange::login_name`].
+    fn rename_login(
+        &self,
+        target: &Account,
+        login: &str,
+        update: &mut AccountUpdate,
+    ) -> CoreResult<()> {
+        let login = validate::login_name(login)?;
+        if login.eq_ignore_ascii_case(target.login()) {
+            return Ok(());
+        }
+        if let Some(holder) = self.store.account_by_login(&login)? {
+            if holder.id != target.id {
+                return Err(CoreError::Conflict("user name"));
+            }
+        }
+        if target.login_name.is_none() && validate::user_name(&login).is_ok() {
+            update.user_name = Some(login);
+        } else if login.eq_ignore_ascii_case(&target.user_name) {
+            update.login_name = Some(None);
+        } else if validate::user_name(&login).is_err() && self.login_names == LoginNames::Strict {
+            validate::user_name(&login)?;
+        } else {
+            // The user name stays: applications and people know it.
+            update.login_name = Some(Some(login));
+        }
+        Ok(())
     }
 
     /// Sets a password: one's own, or that of an account one manages.
@@ -1238,13 +1430,44 @@ impl Directory {
 
     // --- authentication ----------------------------------------------------
 
+    /// The account a person or an application names to sign in or bind:
+    /// its user name, its login name, or an email address that exactly one
+    /// active account has (every face: LDAP binds, the pages, `/forgot`).
+    pub(super) fn account_signing_in(&self, who: &str) -> CoreResult<Option<Account>> {
+        let who = who.trim();
+        if who.is_empty() || who.len() > validate::MAX_LOGIN_NAME {
+            return Ok(None);
+        }
+        if validate::user_name(who).is_ok() {
+            if let Some(a) = self.store.account_by_user_name(who)? {
+                return Ok(Some(a));
+            }
+        }
+        if let Some(a) = self.store.account_by_login(who)? {
+            return Ok(Some(a));
+        }
+        if !who.contains('@') {
+            return Ok(None);
+        }
+        let filter = Filter::And(vec![
+            Filter::Test(AccountField::Email, Test::Equals(Value::Text(who.into()))),
+            Filter::Test(
+                AccountField::Status,
+                Test::Equals(Value::Text(Status::Active.as_str().into())),
+            ),
+        ]);
+        let found =
+            self.store
+                .search_accounts(Visibility::All, false, &filter, None, Slice::first(2))?;
+        Ok(match found.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        })
+    }
+
     /// Step one (store pool): find the account and its secrets.
     pub fn begin_authentication(&self, user_name: &str) -> CoreResult<AuthAttempt> {
-        let account = if validate::user_name(user_name).is_ok() {
-            self.store.account_by_user_name(user_name)?
-        } else {
-            None
-        };
+        let account = self.account_signing_in(user_name)?;
         let credentials = match &account {
             Some(a) => self.store.credentials(a.id)?,
             None => None,

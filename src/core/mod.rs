@@ -22,7 +22,7 @@ pub mod validate;
 
 pub use access::Actor;
 pub use directory::{
-    AccountChange, AuthError, Directory, GroupEdit, MemberEdit, NewAccount, NewNode,
+    AccountChange, AuthError, Directory, GroupEdit, LoginNames, MemberEdit, NewAccount, NewNode,
 };
 pub use error::{CoreError, CoreResult};
 pub use service::Service;

@@ -181,6 +181,68 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// The directory attributes identity providers send and applications
+    /// read, beyond the manuals' fields: free text, one value each, none
+    /// with a rule of its own beyond a length limit. Every face maps them
+    /// through one table of its own (`scim/attributes.rs`,
+    /// `ldap/attributes.rs`); the store keeps each in a column named by
+    /// its stored name.
+    Attribute {
+        DisplayName = "display_name", "Display Name";
+        NameFormatted = "name_formatted", "Formatted Name";
+        Title = "title", "Title";
+        PreferredLanguage = "preferred_language", "Preferred Language";
+        WorkPhone = "work_phone", "Work Phone";
+        Fax = "fax", "Fax";
+        AddressFormatted = "address_formatted", "Work Address";
+        StreetAddress = "street_address", "Street Address";
+        Locality = "locality", "City";
+        Region = "region", "State or Region";
+        PostalCode = "postal_code", "Postal Code";
+        Country = "country", "Country";
+        EmployeeNumber = "employee_number", "Employee Number";
+        Department = "department", "Department";
+        CostCenter = "cost_center", "Cost Center";
+        Organization = "organization", "Organization";
+        Division = "division", "Division";
+    }
+}
+
+impl Attribute {
+    /// The longest value accepted, in bytes.
+    pub fn max_len(self) -> usize {
+        match self {
+            Attribute::AddressFormatted | Attribute::StreetAddress => 1024,
+            Attribute::PreferredLanguage => 64,
+            _ => 256,
+        }
+    }
+    /// Whether a value may span lines (a postal address does).
+    pub fn multi_line(self) -> bool {
+        matches!(self, Attribute::AddressFormatted | Attribute::StreetAddress)
+    }
+}
+
+/// The value of every [`Attribute`] of one account; `None` where unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes([Option<String>; Attribute::ALL.len()]);
+
+impl Attributes {
+    pub fn get(&self, a: Attribute) -> Option<&str> {
+        self.0[a as usize].as_deref()
+    }
+    pub fn set(&mut self, a: Attribute, value: Option<String>) {
+        self.0[a as usize] = value;
+    }
+    /// The attributes that have a value, in [`Attribute::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Attribute, &str)> + '_ {
+        Attribute::ALL
+            .iter()
+            .filter_map(|&a| self.get(a).map(|v| (a, v)))
+    }
+}
+
 /// The security role that lets an account create and manage sub-users.
 pub const USER_MANAGEMENT_ROLE: &str = "user-management";
 
@@ -190,7 +252,13 @@ pub const USER_MANAGEMENT_ROLE: &str = "user-management";
 pub struct Account {
     pub id: AccountId,
     pub uuid: Uuid,
+    /// The user name of the manuals: letters and digits, unique ignoring
+    /// case; the LDAP `uid` and what a person types at sign-in.
     pub user_name: String,
+    /// What an identity provider calls the account when that is not a
+    /// valid user name (a UPN, an email login): the SCIM `userName`,
+    /// unique ignoring case. `None`: the user name serves as the login name.
+    pub login_name: Option<String>,
     pub given_name: String,
     pub family_name: String,
     pub email: Option<String>,
@@ -215,6 +283,8 @@ pub struct Account {
     pub has_password: bool,
     pub totp_enrolled: bool,
     pub external_id: Option<String>,
+    /// Directory attributes (title, department, work phone, ...).
+    pub attributes: Attributes,
     pub created: Timestamp,
     pub modified: Timestamp,
     /// Bumped on every change; the SCIM ETag and LDAP modify stamp.
@@ -222,12 +292,25 @@ pub struct Account {
 }
 
 impl Account {
-    pub fn display_name(&self) -> String {
+    /// The name an identity provider knows the account by (SCIM `userName`).
+    pub fn login(&self) -> &str {
+        self.login_name.as_deref().unwrap_or(&self.user_name)
+    }
+    /// The first and last name joined (the LDAP `cn`), else the user name.
+    pub fn full_name(&self) -> String {
         match (self.given_name.is_empty(), self.family_name.is_empty()) {
             (false, false) => format!("{} {}", self.given_name, self.family_name),
             (false, true) => self.given_name.clone(),
             (true, false) => self.family_name.clone(),
             (true, true) => self.user_name.clone(),
+        }
+    }
+    /// The name shown to people: the display name an identity provider
+    /// set, else [`Account::full_name`].
+    pub fn display_name(&self) -> String {
+        match self.attributes.get(Attribute::DisplayName) {
+            Some(shown) => shown.to_owned(),
+            None => self.full_name(),
         }
     }
     pub fn has_role(&self, role: &str) -> bool {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use crate::core::model::{AccountId, NodeId};
+use crate::core::model::{AccountId, Attribute, NodeId};
 
 /// A boolean expression over the fields `F` of one kind of entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +80,16 @@ pub enum Value {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AccountField {
     UserName,
+    /// The login identity: the login name, else the user name (SCIM
+    /// `userName`).
+    Login,
+    /// The login name alone (absent where the user name serves as one).
+    LoginName,
+    /// The display name, else [`AccountField::FullName`] (LDAP
+    /// `displayName`).
+    ShownName,
+    /// A directory attribute.
+    Attribute(Attribute),
     GivenName,
     FamilyName,
     /// "Given Family" (or whichever part exists, else the user name): the

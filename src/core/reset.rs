@@ -12,10 +12,8 @@ use crate::core::directory::{span, Directory};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::{Account, Channel, Status};
 use crate::core::password::PreparedPassword;
-use crate::core::query::{AccountField, Filter, Slice, Test, Value};
 use crate::core::random;
-use crate::core::validate;
-use crate::store::{NewMessage, Visibility};
+use crate::store::NewMessage;
 
 /// How long a reset link works.
 pub const RESET_LINK_LIFETIME: Duration = Duration::from_secs(3600);
@@ -28,26 +26,9 @@ fn token_hash(token: &str) -> [u8; 32] {
 }
 
 impl Directory {
-    /// The active account a person names on the forgot page: a user name,
-    /// or an email address held by exactly one account.
+    /// The account a person names on the forgot page: as at sign-in.
     fn account_named(&self, who: &str) -> CoreResult<Option<Account>> {
-        let who = who.trim();
-        if validate::user_name(who).is_ok() {
-            if let Some(a) = self.store.account_by_user_name(who)? {
-                return Ok(Some(a));
-            }
-        }
-        if !who.contains('@') {
-            return Ok(None);
-        }
-        let filter = Filter::Test(AccountField::Email, Test::Equals(Value::Text(who.into())));
-        let found =
-            self.store
-                .search_accounts(Visibility::All, false, &filter, None, Slice::first(2))?;
-        Ok(match found.as_slice() {
-            [one] => Some(one.clone()),
-            _ => None,
-        })
+        self.account_signing_in(who)
     }
 
     /// `/forgot`: sends a reset link to the account's email and puts the

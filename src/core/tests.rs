@@ -898,6 +898,9 @@ fn whole(w: &World, name: &str) -> AccountChange {
     let a = w.dir.account(&Actor::System, w.accounts[name]).unwrap();
     AccountChange {
         user_name: Some(a.user_name),
+        login_name: a.login_name,
+        attributes: Vec::new(),
+        password: None,
         given_name: Some(a.given_name),
         family_name: Some(a.family_name),
         email: Some(a.email),

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::core::error::{CoreError, CoreResult};
+use crate::core::model::Attribute;
 
 /// Longest accepted user name; LDAP RDNs and SCIM ids stay readable.
 pub const MAX_USER_NAME: usize = 64;
@@ -30,6 +31,90 @@ pub fn user_name(name: &str) -> CoreResult<()> {
         return fail("it may contain only letters and digits");
     }
     Ok(())
+}
+
+/// Longest accepted login name (SCIM `userName`) and external id, in bytes.
+pub const MAX_LOGIN_NAME: usize = 256;
+pub const MAX_EXTERNAL_ID: usize = 512;
+
+/// A login name (what an identity provider calls the account): any
+/// characters but control characters (RFC 7643 section 4.1.1), not empty,
+/// bounded.
+pub fn login_name(name: &str) -> CoreResult<String> {
+    let name = name.trim();
+    let fail = |reason: &str| {
+        Err(CoreError::InvalidValue {
+            field: "userName",
+            reason: reason.into(),
+        })
+    };
+    if name.is_empty() {
+        return fail("is empty");
+    }
+    if name.len() > MAX_LOGIN_NAME {
+        return fail("is longer than 256 bytes");
+    }
+    if name.chars().any(char::is_control) {
+        return fail("contains control characters");
+    }
+    Ok(name.to_owned())
+}
+
+/// The user name derived from a login name that is not one: the part
+/// before the last `@`, its ASCII letters and digits kept, at most
+/// `MAX_USER_NAME` minus room for `suffix`, then `suffix` (the number that
+/// makes it free, from 2 on; none for the first try). Never empty: a login
+/// with no letter or digit there becomes `user`.
+/// `Jo.Young@contoso.com` gives `JoYoung`, then `JoYoung2`, `JoYoung3`.
+pub fn derived_user_name(login: &str, suffix: Option<u32>) -> String {
+    let local = login.rsplit_once('@').map_or(login, |(local, _)| local);
+    let mut base: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
+    if base.is_empty() {
+        base = "user".to_owned();
+    }
+    let tail = suffix.map(|n| n.to_string()).unwrap_or_default();
+    base.truncate(MAX_USER_NAME - tail.len());
+    base + &tail
+}
+
+/// An external id (SCIM `externalId`): set by the identity provider, kept
+/// exactly, bounded.
+pub fn external_id(value: &str) -> CoreResult<String> {
+    if value.len() > MAX_EXTERNAL_ID {
+        return Err(CoreError::InvalidValue {
+            field: "externalId",
+            reason: format!("is longer than {MAX_EXTERNAL_ID} bytes"),
+        });
+    }
+    if value.chars().any(char::is_control) {
+        return Err(CoreError::InvalidValue {
+            field: "externalId",
+            reason: "contains control characters".into(),
+        });
+    }
+    Ok(value.to_owned())
+}
+
+/// A directory attribute's value: trimmed, bounded by the attribute's
+/// limit, no control characters (line breaks only where the attribute
+/// spans lines). Empty means no value.
+pub fn attribute(attr: Attribute, value: &str) -> CoreResult<Option<String>> {
+    let value = value.trim();
+    let field = attr.display_name();
+    if value.len() > attr.max_len() {
+        return Err(CoreError::InvalidValue {
+            field,
+            reason: format!("is longer than {} bytes", attr.max_len()),
+        });
+    }
+    let allowed = |c: char| attr.multi_line() && (c == '\n' || c == '\r');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(CoreError::InvalidValue {
+            field,
+            reason: "contains control characters".into(),
+        });
+    }
+    Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
 /// One rule of the password policy, named so an error can say which failed.
@@ -217,6 +302,40 @@ pub fn text(field: &'static str, value: &str) -> CoreResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derived_user_names_follow_the_documented_rule() {
+        assert_eq!(derived_user_name("Jo.Young@contoso.com", None), "JoYoung");
+        assert_eq!(derived_user_name("Jo.Young@contoso.com", Some(2)), "JoYoung2");
+        assert_eq!(derived_user_name("first.last", None), "firstlast");
+        assert_eq!(derived_user_name("a@b@example.org", None), "ab");
+        assert_eq!(derived_user_name("..@x", None), "user");
+        assert_eq!(derived_user_name("élodie.ça@x", None), "lodiea");
+        let long = "a".repeat(100) + "@x";
+        assert_eq!(derived_user_name(&long, None).len(), MAX_USER_NAME);
+        let numbered = derived_user_name(&long, Some(12));
+        assert_eq!(numbered.len(), MAX_USER_NAME);
+        assert!(numbered.ends_with("12"));
+        for login in ["Jo.Young@contoso.com", "..@x", &long] {
+            assert!(user_name(&derived_user_name(login, Some(99))).is_ok());
+        }
+    }
+
+    #[test]
+    fn attribute_values_are_bounded_and_single_line_unless_addresses() {
+        assert_eq!(
+            attribute(Attribute::Title, "  Engineer ").ok(),
+            Some(Some("Engineer".into()))
+        );
+        assert_eq!(attribute(Attribute::Title, "   ").ok(), Some(None));
+        assert!(attribute(Attribute::Title, &"x".repeat(257)).is_err());
+        assert!(attribute(Attribute::Title, "a\nb").is_err());
+        assert!(attribute(Attribute::AddressFormatted, "1 Road\nTown").is_ok());
+        assert!(external_id(&"x".repeat(MAX_EXTERNAL_ID + 1)).is_err());
+        assert!(login_name("Jo.Young@contoso.com").is_ok());
+        assert!(login_name("").is_err());
+        assert!(login_name("a\u{0}b").is_err());
+    }
 
     #[test]
     fn user_names() {

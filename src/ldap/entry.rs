@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use ldap3_proto::proto::{LdapPartialAttribute, LdapSearchResultEntry};
 
+use super::attributes::{shown, PERSON_ATTRIBUTES};
 use super::dn::{Layout, SUBSCHEMA_DN};
 use super::schema::{canonical_attribute, schema};
 use crate::core::model::{Account, AdminLevel, Node};
@@ -203,7 +204,8 @@ pub fn person_entry(
 ) -> LdapSearchResultEntry {
     let dn = layout.person_dn(&a.user_name);
     let node_dn = |id| rel.node_names.get(&id).map(|name| layout.group_dn(name));
-    let full_name = a.display_name();
+    let full_name = a.full_name();
+    let shown_name = a.display_name();
     // sn is required by `person`; the user name stands in for a missing
     // family name, as it does in `display_name`.
     let surname = if a.family_name.is_empty() {
@@ -229,9 +231,12 @@ pub fn person_entry(
     b.add("cn", [full_name.as_str()]);
     b.add("sn", [surname.as_str()]);
     b.add("givenName", [a.given_name.as_str()]);
-    b.add("displayName", [full_name.as_str()]);
+    b.add("displayName", [shown_name.as_str()]);
     b.add("mail", a.email.iter().cloned());
     b.add("mobile", a.mobile.iter().cloned());
+    for &(name, attr) in PERSON_ATTRIBUTES {
+        b.add(name, a.attributes.get(attr).map(|v| shown(attr, v)));
+    }
     b.add("employeeType", [a.account_type.display_name()]);
     b.add("manager", manager);
     b.add("memberOf", groups);
@@ -249,6 +254,7 @@ pub fn person_entry(
         b.add("dirgateAdminLevel", [a.admin_level.display_name()]);
     }
     b.add("dirgateAdminEntity", a.admin_entity.and_then(node_dn));
+    b.add("dirgateLoginName", a.login_name.iter().cloned());
     add_operational(&mut b, &dn, "inetOrgPerson", false);
     b.add("entryUUID", [a.uuid.hyphenated().to_string()]);
     b.add("createTimestamp", [generalized_time(a.created)]);
@@ -375,6 +381,7 @@ pub(crate) mod tests {
             id: 1,
             uuid: Uuid::parse_str("6f1d2e3c-0000-4000-8000-00000000abcd").unwrap(),
             user_name: "alice".into(),
+            login_name: None,
             given_name: "Alice".into(),
             family_name: "Smith".into(),
             email: Some("alice@example.com".into()),
@@ -393,6 +400,7 @@ pub(crate) mod tests {
             has_password: true,
             totp_enrolled: true,
             external_id: Some("ext-1".into()),
+            attributes: Default::default(),
             created: ts("2024-01-02T03:04:05.678Z"),
             modified: ts("2024-06-07T08:09:10Z"),
             version: 3,

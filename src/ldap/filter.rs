@@ -24,6 +24,7 @@ use ldap3_proto::proto::{
 };
 use uuid::Uuid;
 
+use super::attributes;
 use super::dn::{same_dn, Layout, Target};
 use super::entry::{NODE_CLASSES, PERSON_CLASSES};
 use super::schema::{canonical_attribute, schema, SYNTAX_DN};
@@ -112,7 +113,9 @@ fn account_item(attr: &str, a: &Assertion<'_>, layout: &Layout) -> Filter<Accoun
     match attr {
         "objectclass" => object_class(a, PERSON_CLASSES),
         "uid" => text(A::UserName, a),
-        "cn" | "displayname" => text(A::FullName, a),
+        "cn" => text(A::FullName, a),
+        "displayname" => text(A::ShownName, a),
+        "dirgateloginname" => text(A::LoginName, a),
         "givenname" => text(A::GivenName, a),
         "sn" => surname(a),
         "mail" => text(A::Email, a),
@@ -133,9 +136,13 @@ fn account_item(attr: &str, a: &Assertion<'_>, layout: &Layout) -> Filter<Accoun
         "dirgaterestrictedto" => dn_valued(A::RestrictedTo, a, layout, group_name),
         "createtimestamp" => time(A::Created, a),
         "modifytimestamp" => time(A::Modified, a),
-        // userPassword is never readable, so never testable; everything
-        // else is not an attribute of person entries.
-        _ => Filter::Undefined,
+        // The directory attributes (title, department, ...).
+        other => match attributes::attribute_named(other) {
+            Some(attr) => text(A::Attribute(attr), a),
+            // userPassword is never readable, so never testable; everything
+            // else is not an attribute of person entries.
+            None => Filter::Undefined,
+        },
     }
 }
 
@@ -651,6 +658,7 @@ mod tests {
     use crate::ldap::entry::{people_ou_entry, Selection};
     use crate::ldap::schema::root_dse;
 
+    use crate::core::model::Attribute;
     use AccountField as A;
     use NodeField as N;
 
@@ -743,7 +751,11 @@ mod tests {
             ("UID", A::UserName),
             ("cn", A::FullName),
             ("commonName", A::FullName),
-            ("displayName", A::FullName),
+            ("displayName", A::ShownName),
+            ("title", A::Attribute(Attribute::Title)),
+            ("l", A::Attribute(Attribute::Locality)),
+            ("localityName", A::Attribute(Attribute::Locality)),
+            ("departmentNumber", A::Attribute(Attribute::Department)),
             ("givenname", A::GivenName),
             ("mail", A::Email),
             ("Mobile", A::Mobile),

@@ -6,6 +6,7 @@
 //! core's query language), `entry` (accounts and groups as entries),
 //! `schema` (the subschema entry and the root DSE).
 
+pub mod attributes;
 mod connection;
 pub mod dn;
 pub mod entry;

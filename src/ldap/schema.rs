@@ -113,6 +113,33 @@ const STANDARD_ATTRIBUTE_TYPES: &[&str] = &[
     "( 2.16.840.1.113730.3.1.4 NAME 'employeeType' \
      DESC 'type of employment for a person' EQUALITY caseIgnoreMatch \
      SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )",
+    "( 2.16.840.1.113730.3.1.39 NAME 'preferredLanguage' \
+     DESC 'preferred written or spoken language for a person' \
+     EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch \
+     SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )",
+    "( 2.16.840.1.113730.3.1.3 NAME 'employeeNumber' \
+     DESC 'numerically identifies an employee within an organization' \
+     EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch \
+     SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )",
+    "( 2.16.840.1.113730.3.1.2 NAME 'departmentNumber' \
+     DESC 'identifies a department within an organization' \
+     EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch \
+     SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )",
+    // RFC 4519, the postal and telephone attributes of organizationalPerson
+    "( 2.5.4.12 NAME 'title' SUP name )",
+    "( 2.5.4.20 NAME 'telephoneNumber' EQUALITY telephoneNumberMatch \
+     SUBSTR telephoneNumberSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.50 )",
+    "( 2.5.4.23 NAME 'facsimileTelephoneNumber' SYNTAX 1.3.6.1.4.1.1466.115.121.1.22 )",
+    "( 2.5.4.16 NAME 'postalAddress' EQUALITY caseIgnoreListMatch \
+     SUBSTR caseIgnoreListSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.41 )",
+    "( 2.5.4.9 NAME ( 'street' 'streetAddress' ) EQUALITY caseIgnoreMatch \
+     SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )",
+    "( 2.5.4.7 NAME ( 'l' 'localityName' ) SUP name )",
+    "( 2.5.4.8 NAME ( 'st' 'stateOrProvinceName' ) SUP name )",
+    "( 2.5.4.17 NAME 'postalCode' EQUALITY caseIgnoreMatch \
+     SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )",
+    "( 2.5.4.6 NAME ( 'c' 'countryName' ) SUP name \
+     SYNTAX 1.3.6.1.4.1.1466.115.121.1.11 SINGLE-VALUE )",
     // The OID Active Directory and OpenLDAP's memberof overlay use. A user
     // attribute here (not operational as in OpenLDAP), because applications
     // expect it among the attributes `*` returns, as Active Directory does.
@@ -214,6 +241,16 @@ const MATCHING_RULES: &[(&str, &str, &str)] = &[
         "caseExactMatch",
         "1.3.6.1.4.1.1466.115.121.1.15",
     ),
+    (
+        "2.5.13.11",
+        "caseIgnoreListMatch",
+        "1.3.6.1.4.1.1466.115.121.1.41",
+    ),
+    (
+        "2.5.13.12",
+        "caseIgnoreListSubstringsMatch",
+        "1.3.6.1.4.1.1466.115.121.1.58",
+    ),
     ("2.5.13.13", "booleanMatch", "1.3.6.1.4.1.1466.115.121.1.7"),
     ("2.5.13.14", "integerMatch", "1.3.6.1.4.1.1466.115.121.1.27"),
     (
@@ -265,14 +302,17 @@ const MATCHING_RULES: &[(&str, &str, &str)] = &[
 const SYNTAXES: &[(&str, &str)] = &[
     ("1.3.6.1.4.1.1466.115.121.1.3", "Attribute Type Description"),
     ("1.3.6.1.4.1.1466.115.121.1.7", "Boolean"),
+    ("1.3.6.1.4.1.1466.115.121.1.11", "Country String"),
     ("1.3.6.1.4.1.1466.115.121.1.12", "DN"),
     ("1.3.6.1.4.1.1466.115.121.1.15", "Directory String"),
+    ("1.3.6.1.4.1.1466.115.121.1.22", "Facsimile Telephone Number"),
     ("1.3.6.1.4.1.1466.115.121.1.24", "Generalized Time"),
     ("1.3.6.1.4.1.1466.115.121.1.26", "IA5 String"),
     ("1.3.6.1.4.1.1466.115.121.1.27", "INTEGER"),
     ("1.3.6.1.4.1.1466.115.121.1.30", "Matching Rule Description"),
     ("1.3.6.1.4.1.1466.115.121.1.37", "Object Class Description"),
     ("1.3.6.1.4.1.1466.115.121.1.38", "OID"),
+    ("1.3.6.1.4.1.1466.115.121.1.41", "Postal Address"),
     ("1.3.6.1.4.1.1466.115.121.1.50", "Telephone Number"),
     ("1.3.6.1.4.1.1466.115.121.1.54", "LDAP Syntax Description"),
     ("1.3.6.1.4.1.1466.115.121.1.58", "Substring Assertion"),
@@ -919,7 +959,7 @@ mod tests {
             );
             count += 1;
         }
-        assert_eq!(count, 12);
+        assert_eq!(count, 15);
         let classes = values(&published, "objectClasses");
         for (oid, name) in [
             (
@@ -936,10 +976,10 @@ mod tests {
         }
         // Continuation lines are joined: the MAY list of dirgatePerson is whole.
         let person = schema().object_class("DIRGATEPERSON").unwrap();
-        assert_eq!(person.may.len(), 10);
+        assert_eq!(person.may.len(), 13);
         assert_eq!(
             person.may.last().map(String::as_str),
-            Some("dirgateResetPending")
+            Some("dirgateDivision")
         );
     }
 
@@ -1010,6 +1050,7 @@ mod tests {
             id: 1,
             uuid: Uuid::nil(),
             user_name: "alice".into(),
+            login_name: None,
             given_name: "Alice".into(),
             family_name: "Smith".into(),
             email: Some("a@x".into()),
@@ -1028,6 +1069,7 @@ mod tests {
             has_password: true,
             totp_enrolled: true,
             external_id: Some("ext".into()),
+            attributes: Default::default(),
             created: Timestamp::UNIX_EPOCH,
             modified: Timestamp::UNIX_EPOCH,
             version: 1,

@@ -350,7 +350,7 @@ async fn execute(
             write::replace_user(face, actor, &data, base, id, expected).await
         }
         (&Method::PATCH, ["Users", id]) => {
-            write::patch_user(face, actor, &data, base, id, expected, false).await
+            write::patch_user(face, actor, &data, base, id, expected, None).await
         }
         (&Method::DELETE, ["Users", id]) => write::delete_user(face, actor, id).await,
         (&Method::POST, ["Groups"]) => groups::create_group(face, actor, &data, base).await,
@@ -358,7 +358,7 @@ async fn execute(
             groups::replace_group(face, actor, &data, base, id, expected).await
         }
         (&Method::PATCH, ["Groups", id]) => {
-            groups::patch_group(face, actor, &data, base, id, expected, false).await
+            groups::patch_group(face, actor, &data, base, id, expected, None).await
         }
         (&Method::DELETE, ["Groups", id]) => groups::delete_group(face, actor, id).await,
         _ => Err(ScimError::bad_request(

@@ -30,8 +30,31 @@ static SCHEMAS: LazyLock<Vec<Value>> = LazyLock::new(|| {
     SCHEMA_FILES
         .iter()
         .map(|text| serde_json::from_str(text).unwrap_or(Value::Null))
+        .map(with_time_zones)
         .collect()
 });
+
+/// The User schema with `timezone`'s canonical values: the IANA names of
+/// the time zone database this binary validates against (bundled, so the
+/// list and the check never disagree). A client can offer them to choose
+/// from; the schema file cannot list them without going stale.
+fn with_time_zones(mut schema: Value) -> Value {
+    let Some(attributes) = schema.get_mut("attributes").and_then(Value::as_array_mut) else {
+        return schema;
+    };
+    for attribute in attributes {
+        if attribute.get("name").and_then(Value::as_str) == Some("timezone") {
+            let mut names: Vec<String> = jiff::tz::db()
+                .available()
+                .map(|n| n.to_string())
+                .filter(|n| n.contains('/') || n == "UTC")
+                .collect();
+            names.sort();
+            attribute["canonicalValues"] = json!(names);
+        }
+    }
+    schema
+}
 static TYPES: LazyLock<Vec<Value>> =
     LazyLock::new(|| serde_json::from_str(RESOURCE_TYPES).unwrap_or_default());
 static CONFIG: LazyLock<Value> =

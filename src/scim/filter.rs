@@ -19,7 +19,8 @@ use super::path::{
     char_at, is_ws, parse_attr_path_at, scan_attr, skip_ws, AttrPath, DIRGATE_GROUP_SCHEMA,
     DIRGATE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA,
 };
-use crate::core::model::{AccountType, AuthMethod, NodeKind, Status};
+use super::attributes;
+use crate::core::model::{AccountType, Attribute, AuthMethod, NodeKind, Status};
 use crate::core::query::{AccountField, Filter, NodeField, Sort, Test, Value};
 
 /// The longest filter (or PATCH path) accepted, in bytes.
@@ -446,19 +447,33 @@ fn bare_value(tok: &str) -> ScimValue {
 
 /// Translates a filter on Users.
 pub fn user_filter(f: &ScimFilter) -> Result<Filter<AccountField>, ParseError> {
-    translate(f, None, &user_target)
+    translate(f, None, None, &user_target, user_entry_kinds)
+}
+
+/// The kinds of entry a multi-valued User attribute holds here
+/// (`phoneNumbers`: mobile, work, fax), so that a filter on its entries
+/// tests each entry on its own.
+fn user_entry_kinds(path: &AttrPath) -> &'static [&'static str] {
+    match path.schema.as_deref() {
+        Some(s) if !s.eq_ignore_ascii_case(USER_SCHEMA) => &[],
+        _ => attributes::entry_kinds(&path.attr),
+    }
+}
+
+fn no_entry_kinds(_: &AttrPath) -> &'static [&'static str] {
+    &[]
 }
 
 /// Translates a filter on Groups.
 pub fn group_filter(f: &ScimFilter) -> Result<Filter<NodeField>, ParseError> {
-    translate(f, None, &group_target)
+    translate(f, None, None, &|p, c, _| group_target(p, c), no_entry_kinds)
 }
 
 /// The order a `sortBy` on Users asks for (RFC 7644 section 3.4.2.3),
 /// through the same attribute mapping as filters.
 pub fn user_sort(path: &AttrPath, descending: bool) -> Result<Sort<AccountField>, ParseError> {
     sort_of(
-        user_target(path, None)?,
+        user_target(path, None, None)?,
         path,
         descending,
         AccountField::sortable,
@@ -486,7 +501,7 @@ fn sort_of<F: Copy>(
     sortable: fn(F) -> bool,
 ) -> Result<Sort<F>, ParseError> {
     let field = match target {
-        Target::Text(f) | Target::Time(f) | Target::Enum(f, _) => f,
+        Target::Text(f) | Target::Time(f) | Target::Enum(f, _) | Target::Fallback(_, f) => f,
         // `active` is the status "active"; the only other status,
         // "inactive", sorts after it, so false-before-true (ascending) is
         // the status descending.
@@ -516,6 +531,10 @@ fn sort_of<F: Copy>(
 enum Target<F> {
     /// A text field.
     Text(F),
+    /// The first text field, else (where it has no value) the second: a
+    /// value an identity provider may set, shown as made of others when
+    /// it did not (`name.formatted`).
+    Fallback(F, F),
     /// A dateTime field.
     Time(F),
     /// A field holding an enum's stored name; the function maps a value
@@ -541,53 +560,89 @@ enum Const {
     Bool(bool),
 }
 
-type Resolve<F> = dyn Fn(&AttrPath, Option<&AttrPath>) -> Result<Target<F>, ParseError>;
+/// What an attribute path means, read inside the value filter of the
+/// second (if any), in the entry of the kind named third (if any) of a
+/// multi-valued attribute.
+type Resolve<F> =
+    dyn Fn(&AttrPath, Option<&AttrPath>, Option<&'static str>) -> Result<Target<F>, ParseError>;
+
+/// The kinds of entry of a multi-valued attribute (none: one field).
+type Kinds = fn(&AttrPath) -> &'static [&'static str];
+
+/// Whether a target holds: its presence.
+fn presence<F: Copy + PartialEq>(target: Target<F>) -> Result<Filter<F>, ParseError> {
+    Ok(match target {
+        Target::Text(field) | Target::Time(field) | Target::Enum(field, _) => present(field),
+        Target::Fallback(first, second) => or(vec![present(first), present(second)]),
+        Target::Active(_) => Filter::True,
+        Target::Const { guard, .. } | Target::Complex(guard) => guard,
+        Target::Unknown => Filter::False,
+        Target::Unsupported(msg) => return Err(ParseError::whole(msg)),
+    })
+}
 
 fn translate<F: Copy + PartialEq>(
     f: &ScimFilter,
     ctx: Option<&AttrPath>,
+    kind: Option<&'static str>,
     resolve: &Resolve<F>,
+    kinds: Kinds,
 ) -> Result<Filter<F>, ParseError> {
+    // A test on an entry of a multi-valued attribute with several kinds
+    // of entry, outside a value filter, holds when it holds for one entry.
+    if let (None, ScimFilter::Present(path) | ScimFilter::Compare { path, .. }) = (ctx, f) {
+        let ks = kinds(path);
+        if kind.is_none() && ks.len() > 1 {
+            let mut parts = Vec::new();
+            for &k in ks {
+                parts.push(translate(f, None, Some(k), resolve, kinds)?);
+            }
+            return Ok(or(parts));
+        }
+    }
     Ok(match f {
         ScimFilter::And(..) => {
             let mut parts = Vec::new();
             for g in chain(f, true) {
-                parts.push(translate(g, ctx, resolve)?);
+                parts.push(translate(g, ctx, kind, resolve, kinds)?);
             }
             and(parts)
         }
         ScimFilter::Or(..) => {
             let mut parts = Vec::new();
             for g in chain(f, false) {
-                parts.push(translate(g, ctx, resolve)?);
+                parts.push(translate(g, ctx, kind, resolve, kinds)?);
             }
             or(parts)
         }
-        ScimFilter::Not(g) => not(translate(g, ctx, resolve)?),
-        ScimFilter::Present(path) => match resolve(path, ctx)? {
-            Target::Text(field) | Target::Time(field) | Target::Enum(field, _) => present(field),
-            Target::Active(_) => Filter::True,
-            Target::Const { guard, .. } | Target::Complex(guard) => guard,
-            Target::Unknown => Filter::False,
-            Target::Unsupported(msg) => return Err(ParseError::whole(msg)),
-        },
-        ScimFilter::Compare { path, op, value } => compare(resolve(path, ctx)?, path, *op, value)?,
+        ScimFilter::Not(g) => not(translate(g, ctx, kind, resolve, kinds)?),
+        ScimFilter::Present(path) => presence(resolve(path, ctx, kind)?)?,
+        ScimFilter::Compare { path, op, value } => {
+            compare(resolve(path, ctx, kind)?, path, *op, value)?
+        }
         ScimFilter::ValuePath { attr, filter } => {
             if ctx.is_some() {
                 return Err(ParseError::whole(format!(
                     "a value filter inside a value filter ({attr}) is not supported"
                 )));
             }
-            let guard = match resolve(attr, None)? {
-                Target::Text(field) | Target::Time(field) | Target::Enum(field, _) => {
-                    present(field)
-                }
-                Target::Active(_) => Filter::True,
-                Target::Const { guard, .. } | Target::Complex(guard) => guard,
-                Target::Unknown => return Ok(Filter::False),
-                Target::Unsupported(msg) => return Err(ParseError::whole(msg)),
+            // Every test inside the brackets is on one and the same entry.
+            let ks = kinds(attr);
+            let each: Vec<Option<&'static str>> = if ks.len() > 1 {
+                ks.iter().map(|&k| Some(k)).collect()
+            } else {
+                vec![ks.first().copied()]
             };
-            and(vec![guard, translate(filter, Some(attr), resolve)?])
+            let mut parts = Vec::new();
+            for k in each {
+                let target = resolve(attr, None, k)?;
+                if matches!(target, Target::Unknown) {
+                    continue;
+                }
+                let guard = presence(target)?;
+                parts.push(and(vec![guard, translate(filter, Some(attr), k, resolve, kinds)?]));
+            }
+            or(parts)
         }
     })
 }
@@ -741,6 +796,16 @@ fn compare<F: Copy + PartialEq>(
         Target::Text(field) => match text_of(value) {
             None => null_test(path, op, present(field))?,
             Some(t) => text_test(field, op, Value::Text(t)),
+        },
+        Target::Fallback(first, second) => match text_of(value) {
+            None => null_test(path, op, or(vec![present(first), present(second)]))?,
+            Some(t) => or(vec![
+                text_test(first, op, Value::Text(t.clone())),
+                and(vec![
+                    not(present(first)),
+                    text_test(second, op, Value::Text(t)),
+                ]),
+            ]),
         },
         Target::Enum(field, parse) => match text_of(value) {
             None => null_test(path, op, present(field))?,
@@ -917,6 +982,7 @@ fn scope_of(
 fn user_target(
     path: &AttrPath,
     ctx: Option<&AttrPath>,
+    kind: Option<&'static str>,
 ) -> Result<Target<AccountField>, ParseError> {
     use AccountField as A;
     let Some((schema, attr, sub)) = effective(path, ctx) else {
@@ -934,20 +1000,47 @@ fn user_target(
     )?;
     let sub = sub.as_deref();
     let email = || present(A::Email);
-    let mobile = || present(A::Mobile);
+    // The phone number of the entry of kind `kind` (none: the primary, the
+    // mobile number of the manual).
+    let phone = match kind {
+        None | Some("mobile") => A::Mobile,
+        Some(k) => match attributes::at(None, "phonenumbers", None, Some(k)) {
+            Some(a) => A::Attribute(a),
+            None => return Ok(Target::Unknown),
+        },
+    };
+    let address_parts = || {
+        or(["formatted", "streetaddress", "locality", "region", "postalcode", "country"]
+            .iter()
+            .filter_map(|s| attributes::at(None, "addresses", Some(s), Some("work")))
+            .map(|a| present(A::Attribute(a)))
+            .collect())
+    };
     if matches!(scope, Scope::Any | Scope::Core) {
         let core = match (attr.as_str(), sub) {
             ("id", None) => Some(Target::Text(A::Uuid)),
             ("externalid", None) => Some(Target::Text(A::ExternalId)),
-            ("username", None) => Some(Target::Text(A::UserName)),
-            ("displayname", None) => Some(Target::Text(A::FullName)),
+            // The login: a login name, else the user name.
+            ("username", None) => Some(Target::Text(A::Login)),
             ("name", None) => Some(Target::Complex(or(vec![
                 present(A::GivenName),
                 present(A::FamilyName),
             ]))),
             ("name", Some("givenname")) => Some(Target::Text(A::GivenName)),
             ("name", Some("familyname")) => Some(Target::Text(A::FamilyName)),
-            ("name", Some("formatted")) => Some(Target::Text(A::FullName)),
+            ("name", Some("formatted")) => Some(Target::Fallback(
+                A::Attribute(Attribute::NameFormatted),
+                A::FullName,
+            )),
+            ("addresses", None) => Some(Target::Complex(address_parts())),
+            ("addresses", Some("type")) => Some(Target::Const {
+                guard: address_parts(),
+                value: Const::Str("work"),
+            }),
+            ("addresses", Some("primary")) => Some(Target::Const {
+                guard: address_parts(),
+                value: Const::Bool(true),
+            }),
             ("emails", None | Some("value")) => Some(Target::Text(A::Email)),
             ("emails", Some("type")) => Some(Target::Const {
                 guard: email(),
@@ -957,14 +1050,14 @@ fn user_target(
                 guard: email(),
                 value: Const::Bool(true),
             }),
-            ("phonenumbers", None | Some("value")) => Some(Target::Text(A::Mobile)),
+            ("phonenumbers", None | Some("value")) => Some(Target::Text(phone)),
             ("phonenumbers", Some("type")) => Some(Target::Const {
-                guard: mobile(),
-                value: Const::Str("mobile"),
+                guard: present(phone),
+                value: Const::Str(kind.unwrap_or("mobile")),
             }),
             ("phonenumbers", Some("primary")) => Some(Target::Const {
-                guard: mobile(),
-                value: Const::Bool(true),
+                guard: present(phone),
+                value: Const::Bool(phone == A::Mobile),
             }),
             ("timezone", None) => Some(Target::Text(A::TimeZone)),
             ("active", None) => Some(Target::Active(A::Status)),
@@ -976,14 +1069,21 @@ fn user_target(
                 guard: Filter::True,
                 value: Const::Str("User"),
             }),
-            _ => None,
+            // The directory attributes of the core schema.
+            (attr, sub) => attributes::at(None, attr, sub, kind.or(Some("work")))
+                .map(|a| Target::Text(A::Attribute(a))),
         };
         if let Some(t) = core {
             return Ok(t);
         }
     }
-    if matches!(scope, Scope::Any | Scope::Enterprise) && attr == "manager" {
-        return Ok(Target::Unsupported("filtering on manager is not supported"));
+    if matches!(scope, Scope::Any | Scope::Enterprise) {
+        if attr == "manager" {
+            return Ok(Target::Unsupported("filtering on manager is not supported"));
+        }
+        if let Some(a) = attributes::at(Some(ENTERPRISE_USER_SCHEMA), &attr, sub, None) {
+            return Ok(Target::Text(A::Attribute(a)));
+        }
     }
     if matches!(scope, Scope::Any | Scope::Extension) {
         let ext = match (attr.as_str(), sub) {
@@ -997,6 +1097,7 @@ fn user_target(
                 s.parse::<Status>().ok().map(Status::as_str)
             })),
             ("securityroles", None) => Some(Target::Text(A::Role)),
+            ("username", None) => Some(Target::Text(A::UserName)),
             ("restrictedto", None) => Some(Target::Complex(present(A::RestrictedTo))),
             ("restrictedto", Some("display")) => Some(Target::Text(A::RestrictedTo)),
             ("restrictedto", Some("value")) => Some(Target::Unsupported(
@@ -1432,7 +1533,7 @@ mod tests {
         assert_eq!(user_filter(&f), Ok(Filter::False));
         let chain = vec!["userName pr"; 250].join(" and ");
         assert!(chain.len() <= MAX_LEN);
-        assert_eq!(user(&chain), t(A::UserName, Test::Present));
+        assert_eq!(user(&chain), t(A::Login, Test::Present));
         let chain = (0..250)
             .map(|i| format!("id eq {i}"))
             .collect::<Vec<_>>()
@@ -1499,21 +1600,18 @@ mod tests {
     fn user_text_attributes_every_op() {
         let cases = [
             ("id", A::Uuid),
-            ("userName", A::UserName),
-            ("USERNAME", A::UserName),
+            ("userName", A::Login),
+            ("USERNAME", A::Login),
             ("externalId", A::ExternalId),
             ("name.givenName", A::GivenName),
             ("name.familyName", A::FamilyName),
-            ("name.formatted", A::FullName),
-            ("displayName", A::FullName),
+            ("displayName", A::Attribute(Attribute::DisplayName)),
             ("emails", A::Email),
             ("emails.value", A::Email),
-            ("phoneNumbers", A::Mobile),
-            ("phoneNumbers.value", A::Mobile),
             ("timezone", A::TimeZone),
             (
                 "urn:ietf:params:scim:schemas:core:2.0:User:userName",
-                A::UserName,
+                A::Login,
             ),
             (
                 "urn:ietf:params:scim:schemas:core:2.0:user:name.givenName",
@@ -1596,7 +1694,7 @@ mod tests {
         assert_eq!(user("externalId eq 42"), eq(A::ExternalId, "42"));
         assert_eq!(
             user("userName eq alice@x.com"),
-            eq(A::UserName, "alice@x.com")
+            eq(A::Login, "alice@x.com")
         );
         assert!(user_err("userName co null").contains("null"));
     }
@@ -1656,9 +1754,11 @@ mod tests {
             user(r#"phoneNumbers[type eq "mobile"].value eq "+1555""#),
             Filter::And(vec![mpresent.clone(), eq(A::Mobile, "+1555")])
         );
+        // Each kind of entry on its own: the work number.
+        let wpresent = t(A::Attribute(Attribute::WorkPhone), Test::Present);
         assert_eq!(
             user(r#"phoneNumbers[type eq "work"].value eq "+1555""#),
-            Filter::False
+            Filter::And(vec![wpresent, eq(A::Attribute(Attribute::WorkPhone), "+1555")])
         );
         assert_eq!(
             user("urn:ietf:params:scim:schemas:core:2.0:User:phoneNumbers[type eq \"mobile\"]"),
@@ -1767,13 +1867,13 @@ mod tests {
 
     #[test]
     fn user_unknown_and_unsupported() {
-        assert_eq!(user("title eq \"boss\""), Filter::False);
-        assert_eq!(user("title pr"), Filter::False);
+        assert_eq!(user("nickName eq \"boss\""), Filter::False);
+        assert_eq!(user("nickName pr"), Filter::False);
         assert_eq!(
             user("nickName eq \"x\" or userName eq \"y\""),
-            eq(A::UserName, "y")
+            eq(A::Login, "y")
         );
-        assert_eq!(user("not (title eq \"boss\")"), Filter::True);
+        assert_eq!(user("not (nickName eq \"boss\")"), Filter::True);
         assert_eq!(user("userName.foo eq \"x\""), Filter::False);
         assert_eq!(user("name eq \"x\""), Filter::False);
         assert_eq!(
@@ -1785,7 +1885,7 @@ mod tests {
         );
         // A known extension, but not an attribute we know.
         assert_eq!(
-            user("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq \"1\""),
+            user("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:nickName eq \"1\""),
             Filter::False
         );
         // The core schema does not hold extension attributes.
@@ -1813,7 +1913,7 @@ mod tests {
         assert_eq!(
             user(r#"userName eq "a" and (active eq true or not (timezone pr))"#),
             Filter::And(vec![
-                eq(A::UserName, "a"),
+                eq(A::Login, "a"),
                 Filter::Or(vec![
                     eq(A::Status, "active"),
                     Filter::Not(Box::new(t(A::TimeZone, Test::Present)))
@@ -1822,14 +1922,14 @@ mod tests {
         );
         assert_eq!(
             user("not (not (userName pr))"),
-            t(A::UserName, Test::Present)
+            t(A::Login, Test::Present)
         );
         assert_eq!(
             user(r#"userName eq "a" and userName eq "b" and userName eq "c""#),
             Filter::And(vec![
-                eq(A::UserName, "a"),
-                eq(A::UserName, "b"),
-                eq(A::UserName, "c")
+                eq(A::Login, "a"),
+                eq(A::Login, "b"),
+                eq(A::Login, "c")
             ])
         );
     }
@@ -1905,17 +2005,19 @@ mod tests {
     fn sort_attributes_map_as_filters_do() {
         let cases = [
             ("id", A::Uuid),
-            ("userName", A::UserName),
-            ("USERNAME", A::UserName),
+            ("userName", A::Login),
+            ("USERNAME", A::Login),
             (
                 "urn:ietf:params:scim:schemas:core:2.0:User:userName",
-                A::UserName,
+                A::Login,
             ),
             ("externalId", A::ExternalId),
-            ("displayName", A::FullName),
+            ("displayName", A::Attribute(Attribute::DisplayName)),
             ("name.givenName", A::GivenName),
             ("Name.FamilyName", A::FamilyName),
             ("name.formatted", A::FullName),
+            ("displayName", A::Attribute(Attribute::DisplayName)),
+            ("title", A::Attribute(Attribute::Title)),
             ("emails", A::Email),
             ("emails.value", A::Email),
             ("phoneNumbers", A::Mobile),

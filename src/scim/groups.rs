@@ -73,6 +73,7 @@ async fn answer(
     node: Node,
     base: &str,
     created: bool,
+    projection: &Projection,
 ) -> Result<Response<Body>, ScimError> {
     let (node, related) = face
         .service
@@ -81,7 +82,8 @@ async fn answer(
             Ok((node, related))
         })
         .await?;
-    Ok(render(&node, &related, base, created))
+    let json = group_json(&node, &related, base, projection);
+    Ok(reply::resource(&json, node.version, created))
 }
 
 /// The whole resource with its ETag (and, when created, 201 and Location).
@@ -174,7 +176,7 @@ pub async fn replace_group(
             d.edit_group(who, node.id, edit, expected)
         })
         .await?;
-    answer(face, actor, node, base, false).await
+    answer(face, actor, node, base, false, &Projection::all()).await
 }
 
 /// Deletes a group (never a user: users are archived). Refused with 409
@@ -236,7 +238,7 @@ pub async fn patch_group(
     base: &str,
     id: &str,
     expected: Option<i64>,
-    wants_resource: bool,
+    projection: Option<Projection>,
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_group_id(id)?;
     let ops = parse_patch(body).map_err(patch_error)?;
@@ -290,8 +292,8 @@ pub async fn patch_group(
                 .await?
         }
     };
-    if wants_resource {
-        answer(face, actor, node, base, false).await
+    if let Some(projection) = projection {
+        answer(face, actor, node, base, false, &projection).await
     } else {
         Ok(reply::no_content(Some(node.version)))
     }

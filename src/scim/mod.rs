@@ -5,6 +5,7 @@
 //! and attribute-path languages, `resource` maps accounts and groups to and
 //! from SCIM JSON, `error` shapes every failure as a SCIM error body.
 
+pub mod attributes;
 mod auth;
 mod body;
 mod bulk;
@@ -75,8 +76,9 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             write::replace_user(face, &actor, &body, &base, &id, expected).await
         }
         (&Method::PATCH, ["Users", id]) => {
-            let (id, expected, wants, body) = write_request(face, request, id).await?;
-            write::patch_user(face, &actor, &body, &base, &id, expected, wants).await
+            let (id, expected, projection, body) = write_request(face, request, id).await?;
+            let projection = projection.unwrap_or_else(resource::Projection::all);
+            write::patch_user(face, &actor, &body, &base, &id, expected, Some(projection)).await
         }
         (&Method::DELETE, ["Users", id]) => write::delete_user(face, &actor, id).await,
         (&Method::POST, [".search"]) => {
@@ -96,8 +98,8 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
             groups::replace_group(face, &actor, &body, &base, &id, expected).await
         }
         (&Method::PATCH, ["Groups", id]) => {
-            let (id, expected, wants, body) = write_request(face, request, id).await?;
-            groups::patch_group(face, &actor, &body, &base, &id, expected, wants).await
+            let (id, expected, projection, body) = write_request(face, request, id).await?;
+            groups::patch_group(face, &actor, &body, &base, &id, expected, projection).await
         }
         (&Method::DELETE, ["Groups", id]) => groups::delete_group(face, &actor, id).await,
         (&Method::POST, ["Groups", ".search"]) => {
@@ -122,11 +124,17 @@ async fn write_request(
     face: &HttpFace,
     request: Request<Incoming>,
     id: &str,
-) -> Result<(String, Option<i64>, bool, serde_json::Value), ScimError> {
+) -> Result<(String, Option<i64>, Option<resource::Projection>, serde_json::Value), ScimError> {
     let id = id.to_owned();
     let expected = write::expected_version(request.headers())?;
     let query = read::Query::from_uri(&request);
-    let wants = query.attributes.is_some() || query.excluded_attributes.is_some();
+    // The projection asked for, if any.
+    let wants = (query.attributes.is_some() || query.excluded_attributes.is_some()).then(|| {
+        resource::Projection::new(
+            query.attributes.as_deref(),
+            query.excluded_attributes.as_deref(),
+        )
+    });
     let body = body::read_json(request, face.config.http.max_body_bytes).await?;
     Ok((id, expected, wants, body))
 }

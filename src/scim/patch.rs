@@ -273,7 +273,7 @@ pub fn apply(doc: &mut Value, ops: &[PatchOp]) -> Result<(), PatchError> {
         }
     }
     if let Some(before) = doc.as_object() {
-        reconcile(before, obj, ops.iter().any(names_name))?;
+        reconcile(before, obj)?;
     }
     *doc = work;
     Ok(())
@@ -304,26 +304,6 @@ fn apply_extension(
     }
 }
 
-/// Whether an operation names `name` or one of its sub-attributes (with a
-/// path, or as a key of a path-less value).
-fn names_name(op: &PatchOp) -> bool {
-    let is_name = |a: &AttrPath| a.attr_is("name") && a.in_schema(USER_SCHEMA);
-    match (&op.path, &op.value) {
-        (Some(p), _) => is_name(&p.attr),
-        (None, Some(Value::Object(items))) if op.extension.is_none() => {
-            items.iter().any(|(k, v)| {
-                if is_core_urn(k) {
-                    v.as_object()
-                        .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("name")))
-                } else {
-                    parse_attr_path(k).is_ok_and(|a| is_name(&a))
-                }
-            })
-        }
-        _ => false,
-    }
-}
-
 /// Attribute `attr` of the extension `urn` in `doc`, if any.
 fn ext_attr<'a>(doc: &'a Obj, urn: &str, attr: &str) -> Option<&'a Value> {
     get(doc, urn)
@@ -351,16 +331,10 @@ fn folded(v: Option<&Value>) -> Option<String> {
 /// - `active` and the extension's `status` are the same fact: when only
 ///   one of them was changed, the other follows it (else the stale one
 ///   would win or lose depending on which the face reads first).
-/// - The display name is first and last name: when a request changes
-///   `displayName` and does not name `name` (`names_named` is false), the new
-///   display name becomes the names, split at its last space ("Ann Lee"
-///   gives Ann and Lee; a single word is a last name), instead of being
-///   silently dropped.
-///   Removing `displayName` removes the names.
 /// - A removed `securityRoles` list becomes an empty one: the face reads a
 ///   missing list as "leave the roles as they are".
 /// - A Group's `kind` is immutable (a business entity is created as one).
-fn reconcile(before: &Obj, after: &mut Obj, names_named: bool) -> Result<(), PatchError> {
+fn reconcile(before: &Obj, after: &mut Obj) -> Result<(), PatchError> {
     let status_before = folded(ext_attr(before, DIRGATE_USER_SCHEMA, "status"));
     let status_after = folded(ext_attr(after, DIRGATE_USER_SCHEMA, "status"));
     let active_before = get(before, "active").cloned();
@@ -381,38 +355,6 @@ fn reconcile(before: &Obj, after: &mut Obj, names_named: bool) -> Result<(), Pat
             Some("active") => insert(after, "active", Value::Bool(true)),
             Some("inactive") => insert(after, "active", Value::Bool(false)),
             _ => {}
-        }
-    }
-
-    let display_before = get(before, "displayName").filter(|v| !v.is_null());
-    let new_display = get(after, "displayName")
-        .filter(|v| !v.is_null() && Some(*v) != display_before)
-        .cloned();
-    if let (false, Some(Value::String(display))) = (names_named, new_display) {
-        let display = display.trim();
-        let mut name = Map::new();
-        match display.rsplit_once(' ') {
-            Some((given, family)) if !given.trim().is_empty() && !family.is_empty() => {
-                name.insert("givenName".into(), Value::String(given.trim_end().into()));
-                name.insert("familyName".into(), Value::String(family.into()));
-            }
-            _ if !display.is_empty() => {
-                name.insert("familyName".into(), Value::String(display.into()));
-            }
-            _ => {}
-        }
-        name.insert("formatted".into(), Value::String(display.into()));
-        insert(after, "name", Value::Object(name));
-        insert(after, "displayName", Value::String(display.into()));
-    }
-    // Removing the display name removes the names it is made of.
-    if display_before.is_some() && get(after, "displayName").is_none() && !names_named {
-        let key = after
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case("name"))
-            .cloned();
-        if let Some(key) = key {
-            after.remove(&key);
         }
     }
 
@@ -1617,42 +1559,17 @@ mod tests {
     }
 
     #[test]
-    fn a_display_name_change_alone_becomes_the_names() {
+    fn a_display_name_is_its_own_attribute_and_never_rewrites_the_names() {
+        let names = user()["name"].clone();
         let u = patched(
             user(),
             json!([{"op": "replace", "path": "displayName", "value": "Mary Ann Jones"}]),
         );
-        assert_eq!(
-            u["name"],
-            json!({"givenName": "Mary Ann", "familyName": "Jones", "formatted": "Mary Ann Jones"})
-        );
+        assert_eq!(u["name"], names);
         assert_eq!(u["displayName"], "Mary Ann Jones");
-        let u = patched(
-            user(),
-            json!([{"op": "add", "value": {"displayName": "Cher"}}]),
-        );
-        assert_eq!(
-            u["name"],
-            json!({"familyName": "Cher", "formatted": "Cher"})
-        );
-        // With the names in the same request, the names win.
-        let u = patched(
-            user(),
-            json!([
-                {"op": "replace", "path": "displayName", "value": "Dr Alice Smith"},
-                {"op": "replace", "path": "name.givenName", "value": "Alicia"}
-            ]),
-        );
-        assert_eq!(u["name"]["givenName"], "Alicia");
-        assert_eq!(u["name"]["familyName"], "Smith");
-        // Repeating the current display name changes nothing.
-        let mut doc = user();
-        doc["displayName"] = json!("Alice Smith");
-        let u = patched(
-            doc.clone(),
-            json!([{"op": "replace", "path": "displayName", "value": "Alice Smith"}]),
-        );
-        assert_eq!(u, doc);
+        let u = patched(user(), json!([{"op": "remove", "path": "displayName"}]));
+        assert_eq!(u["name"], names, "removing it leaves the names");
+        assert!(u.get("displayName").is_none());
     }
 
     #[test]

@@ -508,7 +508,7 @@ mod tests {
         assert_eq!(
             q.user_sort().unwrap(),
             Some(Sort {
-                field: AccountField::UserName,
+                field: AccountField::Login,
                 descending: false
             })
         );

@@ -11,6 +11,7 @@
 use hyper::Response;
 use serde_json::Value;
 
+use super::resource::Projection;
 use super::{groups, write};
 use crate::core::Actor;
 use crate::http::{Body, HttpFace};
@@ -37,10 +38,10 @@ pub async fn answer(
     let answer = match what {
         Write::CreateUser => write::create_user(face, actor, body, base).await,
         Write::ReplaceUser(id) => write::replace_user(face, actor, body, base, id, None).await,
-        Write::PatchUser(id) => write::patch_user(face, actor, body, base, id, None, true).await,
+        Write::PatchUser(id) => write::patch_user(face, actor, body, base, id, None, Some(Projection::all())).await,
         Write::CreateGroup => groups::create_group(face, actor, body, base).await,
         Write::ReplaceGroup(id) => groups::replace_group(face, actor, body, base, id, None).await,
-        Write::PatchGroup(id) => groups::patch_group(face, actor, body, base, id, None, true).await,
+        Write::PatchGroup(id) => groups::patch_group(face, actor, body, base, id, None, Some(Projection::all())).await,
     };
     answer.unwrap_or_else(|e| e.into_response())
 }

@@ -18,9 +18,12 @@ use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use crate::core::model::{Account, AccountType, AdminLevel, AuthMethod, Node, NodeKind, Status};
+use crate::core::model::{
+    Account, AccountType, AdminLevel, Attribute, AuthMethod, Node, NodeKind, Status,
+};
 use crate::core::query::Related;
 
+use super::attributes::{self, Place, USER_ATTRIBUTES};
 // The schema URNs are defined once, with the attribute paths that use them.
 use super::path::CORE_ATTRIBUTES;
 pub use super::path::{
@@ -83,7 +86,7 @@ pub fn user_json(a: &Account, rel: &Related, base_url: &str, sel: &Projection) -
     if let Some(external) = a.external_id.as_deref().filter(|s| !s.is_empty()) {
         user.insert("externalId".into(), json!(external));
     }
-    user.insert("userName".into(), json!(a.user_name));
+    user.insert("userName".into(), json!(a.login()));
 
     let mut name = Map::new();
     if !a.given_name.is_empty() {
@@ -92,12 +95,12 @@ pub fn user_json(a: &Account, rel: &Related, base_url: &str, sel: &Projection) -
     if !a.family_name.is_empty() {
         name.insert("familyName".into(), json!(a.family_name));
     }
-    // Without names there is no display name: the user name stands in for
-    // one only where a protocol needs a value (LDAP's `cn`).
+    // The formatted name is the one an identity provider sent, else the
+    // names joined. displayName is only what was sent: it is an attribute
+    // of its own, never made of (or made into) the names.
     if !name.is_empty() {
-        name.insert("formatted".into(), json!(a.display_name()));
+        name.insert("formatted".into(), json!(a.full_name()));
         user.insert("name".into(), Value::Object(name));
-        user.insert("displayName".into(), json!(a.display_name()));
     }
     if let Some(email) = a.email.as_deref().filter(|s| !s.is_empty()) {
         user.insert(
@@ -111,6 +114,7 @@ pub fn user_json(a: &Account, rel: &Related, base_url: &str, sel: &Projection) -
             json!([{"value": mobile, "type": "mobile"}]),
         );
     }
+    attributes::render(&a.attributes, &mut user);
     if !a.time_zone.is_empty() {
         user.insert("timezone".into(), json!(a.time_zone));
     }
@@ -148,13 +152,18 @@ pub fn user_json(a: &Account, rel: &Related, base_url: &str, sel: &Projection) -
         if let Some(display) = rel.account_names.get(&id) {
             m.insert("displayName".into(), json!(display));
         }
-        user.insert(
-            ENTERPRISE_USER_SCHEMA.into(),
-            json!({ "manager": Value::Object(m) }),
-        );
+        let enterprise = user
+            .entry(ENTERPRISE_USER_SCHEMA)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(e) = enterprise.as_object_mut() {
+            e.insert("manager".into(), Value::Object(m));
+        }
     }
 
     let mut ours = Map::new();
+    // The user name of the manuals: the LDAP uid, what people type; the
+    // same as userName unless that is a login name it was derived from.
+    ours.insert("userName".into(), json!(a.user_name));
     ours.insert("accountType".into(), json!(a.account_type.display_name()));
     ours.insert(
         "authenticationMethod".into(),
@@ -547,10 +556,12 @@ pub struct UserInput {
     pub external_id: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
-    /// `displayName` (else `name.formatted`), only when the body has
-    /// neither `name.givenName` nor `name.familyName` (the face may split
-    /// it into names).
-    pub display_name: Option<String>,
+    /// The dirgate extension's `userName`: the account's user name, when
+    /// an administrator sets it apart from the login.
+    pub directory_user_name: Option<String>,
+    /// Every directory attribute of [`USER_ATTRIBUTES`], `None` where the
+    /// body has none.
+    pub attributes: Vec<(Attribute, Option<String>)>,
     /// The primary `emails[].value`, else the first of type work, else the
     /// first.
     pub email: Option<String>,
@@ -570,6 +581,16 @@ pub struct UserInput {
     pub roles: Option<Vec<String>>,
 }
 
+impl UserInput {
+    /// The `name.formatted` the body holds.
+    pub fn name_formatted(&self) -> Option<String> {
+        self.attributes
+            .iter()
+            .find(|(a, _)| *a == Attribute::NameFormatted)
+            .and_then(|(_, v)| v.clone())
+    }
+}
+
 impl fmt::Debug for UserInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UserInput")
@@ -577,7 +598,8 @@ impl fmt::Debug for UserInput {
             .field("external_id", &self.external_id)
             .field("given_name", &self.given_name)
             .field("family_name", &self.family_name)
-            .field("display_name", &self.display_name)
+            .field("directory_user_name", &self.directory_user_name)
+            .field("attributes", &self.attributes)
             .field("email", &self.email)
             .field("mobile", &self.mobile)
             .field("time_zone", &self.time_zone)
@@ -835,6 +857,71 @@ fn multi_value(
     }
 }
 
+/// The entry of type `kind` of multi-valued `name` (no entry typed so: the
+/// first of a type this server does not keep, or untyped).
+fn typed_entry<'a>(obj: &'a Obj, name: &str, kind: &str) -> Result<Option<&'a Value>, ResourceError> {
+    let Some(v) = field(obj, name) else {
+        return Ok(None);
+    };
+    let items = as_list(v, name)?;
+    let type_of = |v: &Value| {
+        v.as_object()
+            .and_then(|o| field(o, "type"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let kinds = attributes::entry_kinds(name);
+    let typed = items
+        .iter()
+        .find(|v| type_of(v).is_some_and(|t| t.eq_ignore_ascii_case(kind)));
+    // An entry without a known type is the attribute's first kind (the
+    // mobile number, the work address), as a single-address client means.
+    let fallback = || {
+        if kinds.first().is_some_and(|k| k.eq_ignore_ascii_case(kind)) {
+            items.iter().find(|v| {
+                type_of(v).is_none_or(|t| !kinds.iter().any(|k| k.eq_ignore_ascii_case(&t)))
+            })
+        } else {
+            None
+        }
+    };
+    Ok(typed.or_else(fallback).copied())
+}
+
+/// Every directory attribute of a User body, `None` where it has none.
+fn parse_attributes(obj: &Obj) -> Result<Vec<(Attribute, Option<String>)>, ResourceError> {
+    let mut out = Vec::with_capacity(USER_ATTRIBUTES.len());
+    for row in USER_ATTRIBUTES {
+        let value = match row.place {
+            Place::Core(name) => string_field(obj, name, name)?,
+            Place::Sub(name, sub) => match field(obj, name) {
+                Some(v) => string_field(as_object(v, name)?, sub, &format!("{name}.{sub}"))?,
+                None => None,
+            },
+            Place::Typed(name, kind) => match typed_entry(obj, name, kind)? {
+                Some(entry) => entry_value(entry, name)?,
+                None => None,
+            },
+            Place::TypedSub(name, kind, sub) => match typed_entry(obj, name, kind)? {
+                Some(entry) => string_field(
+                    as_object(entry, name)?,
+                    sub,
+                    &format!("{name}.{sub}"),
+                )?,
+                None => None,
+            },
+            Place::Extension(urn, name) => {
+                let ext = extension(obj, urn)?;
+                ext_field(obj, ext, urn, name)
+                    .map(|v| as_string(v, name))
+                    .transpose()?
+            }
+        };
+        out.push((row.field, value));
+    }
+    Ok(out)
+}
+
 /// Parses a User body (POST / PUT). Attribute names are case-insensitive,
 /// unknown attributes and schema URNs are ignored.
 pub fn parse_user(body: &Value) -> Result<UserInput, ResourceError> {
@@ -846,19 +933,17 @@ pub fn parse_user(body: &Value) -> Result<UserInput, ResourceError> {
         password: string_field(obj, "password", "password")?,
         ..UserInput::default()
     };
-    let mut formatted = None;
     if let Some(name) = field(obj, "name") {
         let name = as_object(name, "name")?;
         input.given_name = string_field(name, "givenName", "name.givenName")?;
         input.family_name = string_field(name, "familyName", "name.familyName")?;
-        formatted = string_field(name, "formatted", "name.formatted")?;
-    }
-    let display = string_field(obj, "displayName", "displayName")?.or(formatted);
-    if input.given_name.is_none() && input.family_name.is_none() {
-        input.display_name = display;
     }
     input.email = multi_value(obj, "emails", "work", true)?;
-    input.mobile = multi_value(obj, "phoneNumbers", "mobile", false)?;
+    input.mobile = match typed_entry(obj, "phoneNumbers", "mobile")? {
+        Some(entry) => entry_value(entry, "phoneNumbers")?,
+        None => None,
+    };
+    input.attributes = parse_attributes(obj)?;
     input.active = field(obj, "active")
         .map(|v| as_bool(v, "active"))
         .transpose()?;
@@ -870,6 +955,9 @@ pub fn parse_user(body: &Value) -> Result<UserInput, ResourceError> {
 
     let ours = extension(obj, DIRGATE_USER_SCHEMA)?;
     let ext = |attr: &str| ext_field(obj, ours, DIRGATE_USER_SCHEMA, attr);
+    input.directory_user_name = ext("userName")
+        .map(|v| as_string(v, "userName"))
+        .transpose()?;
     input.account_type = ext("accountType")
         .map(|v| as_enum(v, "accountType"))
         .transpose()?;
@@ -960,6 +1048,7 @@ mod tests {
             id: 7,
             uuid: uuid(0x7),
             user_name: "jdoe".into(),
+            login_name: None,
             given_name: "Jane".into(),
             family_name: "Doe".into(),
             email: Some("jane@example.com".into()),
@@ -978,6 +1067,7 @@ mod tests {
             has_password: true,
             totp_enrolled: true,
             external_id: Some("okta-00u1".into()),
+            attributes: Default::default(),
             created: ts("2026-01-02T03:04:05Z"),
             modified: ts("2026-02-03T04:05:06Z"),
             version: 42,
@@ -1039,7 +1129,10 @@ mod tests {
             u["name"],
             json!({"givenName": "Jane", "familyName": "Doe", "formatted": "Jane Doe"})
         );
-        assert_eq!(u["displayName"], "Jane Doe");
+        assert!(
+            u.get("displayName").is_none(),
+            "a display name is shown only when one was set"
+        );
         assert_eq!(
             u["emails"],
             json!([{"value": "jane@example.com", "type": "work", "primary": true}])
@@ -1064,6 +1157,7 @@ mod tests {
         assert_eq!(
             u[DIRGATE_USER_SCHEMA],
             json!({
+                "userName": "jdoe",
                 "accountType": "Remote Assistance Technician",
                 "authenticationMethod": "Two Factor SMS Everytime",
                 "restrictedTo": {"value": id(20), "display": "Acme"},
@@ -1082,7 +1176,7 @@ mod tests {
                 "version": "W/\"42\"",
             })
         );
-        assert_eq!(u.as_object().unwrap().len(), 14, "{u:#}");
+        assert_eq!(u.as_object().unwrap().len(), 13, "{u:#}");
     }
 
     #[test]
@@ -1115,7 +1209,8 @@ mod tests {
         assert_eq!(u["active"], false);
         assert_eq!(
             u[DIRGATE_USER_SCHEMA],
-            json!({"accountType": "Remote Assistance Technician",
+            json!({"userName": "jdoe",
+                   "accountType": "Remote Assistance Technician",
                    "authenticationMethod": "Two Factor SMS Everytime",
                    "status": "Inactive"})
         );
@@ -1301,14 +1396,25 @@ mod tests {
             "active": true
         });
         let u = parse_user(&body).unwrap();
+        let attribute = |a: Attribute| {
+            u.attributes
+                .iter()
+                .find(|(x, _)| *x == a)
+                .and_then(|(_, v)| v.clone())
+        };
+        assert_eq!(attribute(Attribute::DisplayName).as_deref(), Some("Jane Doe"));
+        assert_eq!(attribute(Attribute::WorkPhone).as_deref(), Some("+1555000"));
+        assert_eq!(attribute(Attribute::Title), None);
         assert_eq!(
-            u,
+            UserInput {
+                attributes: Vec::new(),
+                ..u.clone()
+            },
             UserInput {
                 user_name: Some("jdoe".into()),
                 external_id: Some("00u1".into()),
                 given_name: Some("Jane".into()),
                 family_name: Some("Doe".into()),
-                display_name: None,
                 email: Some("jane@example.com".into()),
                 mobile: Some("+1555111".into()),
                 time_zone: None,
@@ -1355,7 +1461,13 @@ mod tests {
         assert_eq!(u.user_name.as_deref(), Some("AdeleV"));
         assert_eq!(u.external_id.as_deref(), Some("9a2f"));
         assert_eq!(u.active, Some(false), "active wins over status");
-        assert_eq!(u.display_name.as_deref(), Some("Adele Vance"));
+        assert_eq!(
+            u.attributes
+                .iter()
+                .find(|(a, _)| *a == Attribute::DisplayName)
+                .and_then(|(_, v)| v.as_deref()),
+            Some("Adele Vance")
+        );
         assert_eq!(u.email.as_deref(), Some("adele@work.contoso.com"));
         assert_eq!(u.time_zone.as_deref(), Some("America/New_York"));
         assert_eq!(u.manager, Some(uuid(3)));
@@ -1392,8 +1504,14 @@ mod tests {
             "phoneNumbers": {"value": "+1555222", "type": "work"},
         });
         let u = parse_user(&body).unwrap();
-        assert_eq!(u.display_name.as_deref(), Some("Ann Lee"));
-        assert_eq!(u.mobile.as_deref(), Some("+1555222"));
+        // The formatted name is an attribute of its own, and a work number
+        // is not the mobile one codes go to.
+        assert_eq!(u.name_formatted().as_deref(), Some("Ann Lee"));
+        assert_eq!((u.given_name.as_deref(), u.family_name.as_deref()), (None, None));
+        assert_eq!(u.mobile, None);
+        assert!(u
+            .attributes
+            .contains(&(Attribute::WorkPhone, Some("+1555222".into()))));
         let body = json!({
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager": id(3),
         });

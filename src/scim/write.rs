@@ -9,12 +9,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::ScimError;
-use super::patch::{apply, parse_patch, PatchError};
+use super::patch::{apply, parse_patch, PatchError, PatchOp};
 use super::reply;
 use super::resource::{
     parse_user, parse_user_replacement, user_json, Projection, ResourceError, UserInput,
 };
-use crate::core::model::{Account, AccountType, AuthMethod, Status};
+use crate::core::model::{Account, AccountType, Attribute, AuthMethod, Status};
+use crate::core::password::PreparedPassword;
 use crate::core::query::Related;
 use crate::core::{AccountChange, Actor, CoreError, Directory, NewAccount};
 use crate::http::{Body, HttpFace};
@@ -75,6 +76,7 @@ async fn answer(
     account: Account,
     base: &str,
     created: bool,
+    projection: &Projection,
 ) -> Result<Response<Body>, ScimError> {
     let (account, related) = face
         .service
@@ -83,7 +85,8 @@ async fn answer(
             Ok((account, related))
         })
         .await?;
-    Ok(render(&account, &related, base, created))
+    let json = user_json(&account, &related, base, projection);
+    Ok(reply::resource(&json, account.version, created))
 }
 
 /// The whole resource with its ETag (and, when created, 201 and Location).
@@ -99,7 +102,7 @@ pub async fn create_user(
     base: &str,
 ) -> Result<Response<Body>, ScimError> {
     let input = parse_user(body)?;
-    let user_name = input
+    let login = input
         .user_name
         .clone()
         .ok_or_else(|| ScimError::bad_request("invalidValue", "userName is required"))?;
@@ -111,12 +114,17 @@ pub async fn create_user(
         .service
         .run_as(actor, move |d, who| {
             let ids = resolve(d, who, &input)?;
-            let mut new = NewAccount::named(user_name);
+            // The core decides what the login becomes: the user name, or a
+            // login name with a user name derived from it.
+            let mut new = NewAccount::from_login(login);
+            if let Some(user_name) = input.directory_user_name {
+                new.user_name = user_name;
+            }
             new.password = password;
             new.given_name = input.given_name.unwrap_or_default();
             new.family_name = input.family_name.unwrap_or_default();
-            if new.given_name.is_empty() && new.family_name.is_empty() {
-                new.family_name = input.display_name.unwrap_or_default();
+            for (a, v) in input.attributes {
+                new.attributes.set(a, v);
             }
             new.email = input.email;
             new.mobile = input.mobile;
@@ -180,81 +188,8 @@ pub async fn replace_user(
 ) -> Result<Response<Body>, ScimError> {
     let uuid = parse_id(id)?;
     let input = parse_user_replacement(body)?;
-    let account = replace_with(face, actor, uuid, input, Cleared::default(), expected).await?;
-    answer(face, actor, account, base, false).await
-}
-
-/// PATCH (RFC 7644 section 3.5.2): the operations are applied to the
-/// resource as the actor sees it, all or none, and the result is stored
-/// as one change. 204 unless the client asked for attributes back.
-pub async fn patch_user(
-    face: &HttpFace,
-    actor: &Actor,
-    body: &Value,
-    base: &str,
-    id: &str,
-    expected: Option<i64>,
-    wants_resource: bool,
-) -> Result<Response<Body>, ScimError> {
-    let uuid = parse_id(id)?;
-    let ops = parse_patch(body).map_err(patch_error)?;
-    let base_owned = base.to_owned();
-    let before = face
-        .service
-        .run_as(actor, move |d, who| {
-            let account = d.account_by_uuid(who, uuid)?;
-            let related = d.related(who, &[&account], &[])?;
-            Ok(user_json(
-                &account,
-                &related,
-                &base_owned,
-                &Projection::all(),
-            ))
-        })
-        .await?;
-    let mut doc = before.clone();
-    apply(&mut doc, &ops).map_err(patch_error)?;
-    let mut input = parse_user(&doc)?;
-    // The PATCH engine already turned a changed displayName into names; a
-    // displayName left over after `name` was removed must not put it back.
-    input.display_name = None;
-    // A PUT that leaves out the manager keeps it (RFC 7644 section 3.5.1
-    // lets a server read an omitted attribute as not asserted); a PATCH
-    // that removes it means it.
-    let had = parse_user(&before)?;
-    let cleared = Cleared {
-        manager: had.manager.is_some() && input.manager.is_none(),
-        restricted_to: had.restricted_to.is_some() && input.restricted_to.is_none(),
-    };
-    let account = replace_with(face, actor, uuid, input, cleared, expected).await?;
-    if wants_resource {
-        answer(face, actor, account, base, false).await
-    } else {
-        Ok(reply::no_content(Some(account.version)))
-    }
-}
-
-pub fn patch_error(e: PatchError) -> ScimError {
-    ScimError::new(StatusCode::BAD_REQUEST, Some(e.scim_type), e.detail)
-}
-
-/// References a PATCH removed, which `replace_with` clears rather than keeps.
-#[derive(Debug, Default, Clone, Copy)]
-struct Cleared {
-    manager: bool,
-    restricted_to: bool,
-}
-
-/// Stores `input` as the whole new state of the account (PUT, and PATCH
-/// after its operations were applied).
-async fn replace_with(
-    face: &HttpFace,
-    actor: &Actor,
-    uuid: Uuid,
-    input: UserInput,
-    cleared: Cleared,
-    expected: Option<i64>,
-) -> Result<Account, ScimError> {
+    // The password is hashed first, on the password pool; the rest of the
+    // replace and the password are then one write.
     let password = match input.password.clone() {
         Some(p) => Some(face.service.prepare_password(p).await?),
         None => None,
@@ -263,39 +198,176 @@ async fn replace_with(
         .service
         .run_as(actor, move |d, who| {
             let current = d.account_by_uuid(who, uuid)?;
-            let ids = resolve(d, who, &input)?;
-            // What the body leaves out is cleared, except what a client
-            // cannot clear (user name, type, method: kept) and references
-            // only a PATCH removes (manager, scope).
-            let change = AccountChange {
-                user_name: input.user_name,
-                given_name: Some(input.given_name.unwrap_or_default()),
-                // A lone displayName stands for the names, as on create.
-                family_name: Some(input.family_name.or(input.display_name).unwrap_or_default()),
-                email: Some(input.email),
-                mobile: Some(input.mobile),
-                time_zone: input.time_zone,
-                account_type: input.account_type,
-                auth_method: input.auth_method,
-                restricted_to: keep_or_set(
-                    input.restricted_to,
-                    ids.restricted_to,
-                    cleared.restricted_to,
-                ),
-                manager: keep_or_set(input.manager, ids.manager, cleared.manager),
-                roles: input.roles,
-                status: Some(status_of(input.active)),
-                external_id: Some(input.external_id),
-            };
-            let changed = d.update_account(who, current.id, change, expected)?;
-            if let Some(p) = password {
-                d.set_password(who, current.id, p)?;
-                return d.account(who, current.id);
-            }
-            Ok(changed)
+            let mut change = change_of(d, who, input, Cleared::default())?;
+            change.password = password;
+            d.update_account(who, current.id, change, expected)
         })
         .await?;
-    Ok(account)
+    answer(face, actor, account, base, false, &Projection::all()).await
+}
+
+/// How often a PATCH is applied again to a fresh version when another
+/// write landed between its read and its write.
+const PATCH_TRIES: usize = 50;
+
+/// What one try at a PATCH came to.
+enum Patched {
+    Done(Account),
+    /// The operations set a password: it must be hashed (on the password
+    /// pool) before the write.
+    NeedsPassword(String),
+    Refused(ScimError),
+}
+
+/// PATCH (RFC 7644 section 3.5.2): the operations are applied to the
+/// resource as the actor sees it, all or none, and the result is stored
+/// as one change at the version that was read. When another write landed
+/// in between, the operations are applied again to the new version (or,
+/// with If-Match, the request fails 412): concurrent PATCHes of one user
+/// never lose each other's changes. Answered 200 with the resource, pruned
+/// by `projection` (`None`: 204, for `/Bulk`).
+pub async fn patch_user(
+    face: &HttpFace,
+    actor: &Actor,
+    body: &Value,
+    base: &str,
+    id: &str,
+    expected: Option<i64>,
+    projection: Option<Projection>,
+) -> Result<Response<Body>, ScimError> {
+    let uuid = parse_id(id)?;
+    let ops = parse_patch(body).map_err(patch_error)?;
+    let mut password: Option<PreparedPassword> = None;
+    let account = loop {
+        let ops = ops.clone();
+        let base_owned = base.to_owned();
+        let prepared = password.clone();
+        let tried = face
+            .service
+            .run_as(actor, move |d, who| {
+                patch_once(d, who, uuid, &ops, &base_owned, expected, prepared)
+            })
+            .await?;
+        match tried {
+            Patched::Done(account) => break account,
+            Patched::Refused(e) => return Err(e),
+            Patched::NeedsPassword(plain) if password.is_none() => {
+                password = Some(face.service.prepare_password(plain).await?);
+            }
+            Patched::NeedsPassword(_) => {
+                return Err(ScimError::new(
+                    StatusCode::CONFLICT,
+                    None,
+                    "the password changed while the request was applied",
+                ))
+            }
+        }
+    };
+    match projection {
+        Some(projection) => answer(face, actor, account, base, false, &projection).await,
+        None => Ok(reply::no_content(Some(account.version))),
+    }
+}
+
+/// Reads the user, applies the operations, writes the result at the
+/// version read; again on a newer version while tries last.
+fn patch_once(
+    d: &Directory,
+    who: &Actor,
+    uuid: Uuid,
+    ops: &[PatchOp],
+    base: &str,
+    expected: Option<i64>,
+    password: Option<PreparedPassword>,
+) -> Result<Patched, CoreError> {
+    for _ in 0..PATCH_TRIES {
+        let account = d.account_by_uuid(who, uuid)?;
+        if expected.is_some_and(|e| e != account.version) {
+            return Err(CoreError::VersionMismatch("account"));
+        }
+        let related = d.related(who, &[&account], &[])?;
+        let before = user_json(&account, &related, base, &Projection::all());
+        let mut doc = before.clone();
+        if let Err(e) = apply(&mut doc, ops) {
+            return Ok(Patched::Refused(patch_error(e)));
+        }
+        let (mut input, had) = match (parse_user(&doc), parse_user(&before)) {
+            (Ok(input), Ok(had)) => (input, had),
+            (Err(e), _) | (_, Err(e)) => return Ok(Patched::Refused(e.into())),
+        };
+        // The formatted name shown without one stored is the names joined:
+        // left as it was, it is not a value the client set.
+        if account.attributes.get(Attribute::NameFormatted).is_none() {
+            let shown = had.name_formatted();
+            for (a, v) in &mut input.attributes {
+                if *a == Attribute::NameFormatted && v.as_deref() == shown.as_deref() {
+                    *v = None;
+                }
+            }
+        }
+        if let Some(plain) = input.password.take() {
+            if password.is_none() {
+                return Ok(Patched::NeedsPassword(plain));
+            }
+        }
+        // A PUT that leaves out the manager keeps it (RFC 7644 section
+        // 3.5.1 lets a server read an omitted attribute as not asserted); a
+        // PATCH that removes it means it.
+        let cleared = Cleared {
+            manager: had.manager.is_some() && input.manager.is_none(),
+            restricted_to: had.restricted_to.is_some() && input.restricted_to.is_none(),
+        };
+        let mut change = change_of(d, who, input, cleared)?;
+        change.password = password.clone();
+        match d.update_account(who, account.id, change, Some(account.version)) {
+            Err(CoreError::VersionMismatch(_)) if expected.is_none() => continue,
+            other => return other.map(Patched::Done),
+        }
+    }
+    Err(CoreError::VersionMismatch("account"))
+}
+
+pub fn patch_error(e: PatchError) -> ScimError {
+    ScimError::new(StatusCode::BAD_REQUEST, Some(e.scim_type), e.detail)
+}
+
+/// References a PATCH removed, which `change_of` clears rather than keeps.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cleared {
+    manager: bool,
+    restricted_to: bool,
+}
+
+/// The change that makes `input` the whole new state of the account (PUT,
+/// and PATCH after its operations were applied).
+fn change_of(
+    d: &Directory,
+    who: &Actor,
+    input: UserInput,
+    cleared: Cleared,
+) -> Result<AccountChange, CoreError> {
+    let ids = resolve(d, who, &input)?;
+    // What the body leaves out is cleared, except what a client cannot
+    // clear (user name, type, method: kept) and references only a PATCH
+    // removes (manager, scope).
+    Ok(AccountChange {
+        login_name: input.user_name,
+        user_name: input.directory_user_name,
+        given_name: Some(input.given_name.unwrap_or_default()),
+        family_name: Some(input.family_name.unwrap_or_default()),
+        email: Some(input.email),
+        mobile: Some(input.mobile),
+        time_zone: input.time_zone,
+        account_type: input.account_type,
+        auth_method: input.auth_method,
+        restricted_to: keep_or_set(input.restricted_to, ids.restricted_to, cleared.restricted_to),
+        manager: keep_or_set(input.manager, ids.manager, cleared.manager),
+        roles: input.roles,
+        status: Some(status_of(input.active)),
+        external_id: Some(input.external_id),
+        attributes: input.attributes,
+        password: None,
+    })
 }
 
 /// `None` keeps a reference, `Some(None)` clears it, `Some(id)` sets it.

@@ -14,8 +14,8 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 use crate::core::model::{
-    Account, AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeId, NodeKind, Status,
-    TokenInfo,
+    Account, AccountId, AccountType, AdminLevel, Attribute, Attributes, AuthMethod, Node, NodeId,
+    NodeKind, Status, TokenInfo,
 };
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 
@@ -87,6 +87,7 @@ impl Page {
 pub struct NewAccountRow {
     pub uuid: Uuid,
     pub user_name: String,
+    pub login_name: Option<String>,
     pub password_hash: Option<String>,
     pub given_name: String,
     pub family_name: String,
@@ -102,6 +103,7 @@ pub struct NewAccountRow {
     pub roles: Vec<String>,
     pub status: Status,
     pub external_id: Option<String>,
+    pub attributes: Attributes,
     pub now: Timestamp,
 }
 
@@ -111,6 +113,7 @@ pub struct NewAccountRow {
 #[derive(Debug, Clone, Default)]
 pub struct AccountUpdate {
     pub user_name: Option<String>,
+    pub login_name: Option<Option<String>>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub email: Option<Option<String>>,
@@ -128,6 +131,8 @@ pub struct AccountUpdate {
     pub archived: Option<bool>,
     pub reset_pending: Option<bool>,
     pub external_id: Option<Option<String>>,
+    /// Directory attributes to set (`Some`) or clear (`None`).
+    pub attributes: Vec<(Attribute, Option<String>)>,
     /// A new argon2id PHC string. `Some(None)` removes the password.
     pub password_hash: Option<Option<String>>,
     /// A new TOTP secret. `Some(None)` removes it.
@@ -140,6 +145,8 @@ pub struct AccountUpdate {
 impl AccountUpdate {
     pub fn is_empty(&self) -> bool {
         self.user_name.is_none()
+            && self.login_name.is_none()
+            && self.attributes.is_empty()
             && self.given_name.is_none()
             && self.family_name.is_none()
             && self.email.is_none()
@@ -239,6 +246,9 @@ pub trait Store: Outbox + Factors + AuditLog + Send + Sync + 'static {
     fn account_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<Account>>;
     /// Case-insensitive lookup, through the user-name index.
     fn account_by_user_name(&self, user_name: &str) -> StoreResult<Option<Account>>;
+    /// The account whose login identity (its login name, else its user
+    /// name) is `login`, ignoring case.
+    fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
     fn credentials(&self, id: AccountId) -> StoreResult<Option<Credentials>>;
     /// Accounts visible under `visibility`, in row-id order.
     fn list_accounts(

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use rusqlite::{ffi, Connection, Params, Row, RowIndex};
 use uuid::Uuid;
 
-use crate::core::model::{Account, Node, TokenInfo};
+use crate::core::model::{Account, Attribute, Attributes, Node, TokenInfo};
 use crate::store::{StoreError, StoreResult};
 
 /// The account columns, over `accounts a`. The roles come along as a JSON
@@ -21,7 +21,14 @@ pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.uuid, a.user_name, a.given_nam
     a.reset_pending, a.password_hash IS NOT NULL AS has_password, \
     a.totp_secret IS NOT NULL AS totp_enrolled, a.external_id, a.created, a.modified, \
     a.version, \
-    (SELECT json_group_array(r.role) FROM account_roles r WHERE r.account_id = a.id) AS roles";
+    (SELECT json_group_array(r.role) FROM account_roles r WHERE r.account_id = a.id) AS roles, \
+    a.login_name, \
+    a.display_name, a.name_formatted, a.title, a.preferred_language, a.work_phone, a.fax, a.address_formatted, a.street_address, a.locality, \
+    a.region, a.postal_code, a.country, a.employee_number, a.department, a.cost_center, a.organization, a.division";
+
+/// The position of the first `Attribute` column in `ACCOUNT_COLUMNS`; the
+/// rest follow in `Attribute::ALL` order.
+const FIRST_ATTRIBUTE_COLUMN: usize = 25;
 
 /// The node columns, over `nodes n`.
 pub(super) const NODE_COLUMNS: &str =
@@ -35,7 +42,7 @@ pub(super) const TOKEN_COLUMNS: &str =
 /// by position: by name, rusqlite compares every column's name for every
 /// value (3% of a search profile). A test keeps the two lists in step.
 #[cfg(test)]
-pub(super) const ACCOUNT_COLUMN_NAMES: [&str; 24] = [
+pub(super) const ACCOUNT_COLUMN_NAMES: [&str; 42] = [
     "id",
     "uuid",
     "user_name",
@@ -60,6 +67,24 @@ pub(super) const ACCOUNT_COLUMN_NAMES: [&str; 24] = [
     "modified",
     "version",
     "roles",
+    "login_name",
+    "display_name",
+    "name_formatted",
+    "title",
+    "preferred_language",
+    "work_phone",
+    "fax",
+    "address_formatted",
+    "street_address",
+    "locality",
+    "region",
+    "postal_code",
+    "country",
+    "employee_number",
+    "department",
+    "cost_center",
+    "organization",
+    "division",
 ];
 
 /// The same for `NODE_COLUMNS`.
@@ -81,10 +106,15 @@ pub(super) fn account(row: &Row<'_>) -> StoreResult<Account> {
     let mut roles: Vec<String> = serde_json::from_str(&roles)
         .map_err(|e| StoreError::Corrupt(format!("account roles {roles:?}: {e}")))?;
     roles.sort();
+    let mut attributes = Attributes::default();
+    for (i, &a) in Attribute::ALL.iter().enumerate() {
+        attributes.set(a, row.get(FIRST_ATTRIBUTE_COLUMN + i)?);
+    }
     Ok(Account {
         id: row.get(0)?,
         uuid: uuid(row, 1)?,
         user_name: row.get(2)?,
+        login_name: row.get(24)?,
         given_name: row.get(3)?,
         family_name: row.get(4)?,
         email: row.get(5)?,
@@ -103,6 +133,7 @@ pub(super) fn account(row: &Row<'_>) -> StoreResult<Account> {
         has_password: row.get(17)?,
         totp_enrolled: row.get(18)?,
         external_id: row.get(19)?,
+        attributes,
         created: timestamp(row, 20)?,
         modified: timestamp(row, 21)?,
         version: row.get(22)?,
@@ -223,6 +254,8 @@ pub(super) fn query_all<T>(
 /// in its message ("UNIQUE constraint failed: accounts.user_name").
 const UNIQUE_FIELDS: &[(&str, &str)] = &[
     ("accounts.user_name", "user name"),
+    // The login identity: one SCIM userName names one account.
+    ("index 'accounts_login'", "user name"),
     ("accounts.uuid", "uuid"),
     ("nodes.name", "group name"),
     ("nodes.uuid", "uuid"),

@@ -40,6 +40,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "audit",
         sql: include_str!("migrations/0004_audit.sql"),
     },
+    Migration {
+        version: 5,
+        name: "identity providers",
+        sql: include_str!("migrations/0005_identity_providers.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -252,6 +252,32 @@ fn insert_account(tx: &Transaction<'_>, row: &NewAccountRow) -> StoreResult<Acco
     };
     let id = tx.last_insert_rowid();
     insert_roles(tx, id, &row.roles)?;
+    // The login name and the directory attributes, when there are any, in
+    // the same transaction (one statement of the update's own making).
+    let extra = AccountUpdate {
+        login_name: row.login_name.clone().map(Some),
+        attributes: row
+            .attributes
+            .iter()
+            .map(|(a, v)| (a, Some(v.to_owned())))
+            .collect(),
+        ..AccountUpdate::default()
+    };
+    let columns = update_columns(&extra);
+    if !columns.is_empty() {
+        let mut sql = String::from("UPDATE accounts SET ");
+        let mut values: Vec<Value> = Vec::with_capacity(columns.len() + 1);
+        for (column, value) in columns {
+            values.push(value);
+            let sep = if values.len() > 1 { ", " } else { "" };
+            let _ = write!(sql, "{sep}{column} = ?{}", values.len());
+        }
+        values.push(Value::from(id));
+        let _ = write!(sql, " WHERE id = ?{}", values.len());
+        tx.prepare_cached(&sql)?
+            .execute(params_from_iter(&values))
+            .map_err(write_error)?;
+    }
     Ok(id)
 }
 
@@ -292,6 +318,7 @@ fn update_columns(u: &AccountUpdate) -> Vec<(&'static str, Value)> {
     // For the optional fields `Some(None)` becomes NULL, clearing the column.
     let fields = [
         ("user_name", u.user_name.clone().map(Value::from)),
+        ("login_name", u.login_name.clone().map(Value::from)),
         ("given_name", u.given_name.clone().map(Value::from)),
         ("family_name", u.family_name.clone().map(Value::from)),
         ("email", u.email.clone().map(Value::from)),
@@ -315,8 +342,15 @@ fn update_columns(u: &AccountUpdate) -> Vec<(&'static str, Value)> {
             u.totp_secret.as_ref().map(|_| Value::Null),
         ),
     ];
+    // Each attribute's column is named by its stored name (migration 0005):
+    // fixed strings of the model, never input.
+    let attributes = u
+        .attributes
+        .iter()
+        .map(|(a, v)| (a.as_str(), Some(Value::from(v.clone()))));
     fields
         .into_iter()
+        .chain(attributes)
         .filter_map(|(column, value)| Some((column, value?)))
         .collect()
 }
@@ -412,6 +446,15 @@ impl Store for SqliteStore {
     fn account_by_user_name(&self, user_name: &str) -> StoreResult<Option<Account>> {
         // NOCASE matches the unique index, which SQLite then uses.
         self.account_where("a.user_name = ?1 COLLATE NOCASE", &user_name)
+    }
+
+    fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
+        // The same expression as the unique index accounts_login, so SQLite
+        // looks the login up through it.
+        self.account_where(
+            "COALESCE(a.login_name, a.user_name) = ?1 COLLATE NOCASE",
+            &login,
+        )
     }
 
     fn credentials(&self, id: AccountId) -> StoreResult<Option<Credentials>> {

@@ -22,6 +22,7 @@ use rusqlite::{ffi, CachedStatement, Connection, Row};
 
 use super::convert::{micros, ACCOUNT_COLUMNS, NODE_COLUMNS};
 use super::scope::{self, Scope, Visible};
+use crate::core::model::Attribute;
 use crate::core::query::{AccountField, Filter, NodeField, Slice, Sort, Test, Value};
 use crate::store::{StoreError, StoreResult, Visibility};
 
@@ -230,6 +231,10 @@ impl Sortable for AccountField {
         use Compare::{Exact, NoCase};
         match self {
             A::UserName => key("a.user_name", NoCase),
+            A::Login => key(LOGIN, NoCase),
+            A::LoginName => key("a.login_name", NoCase),
+            A::ShownName => key(SHOWN_NAME, NoCase),
+            A::Attribute(attr) => key(attribute_column(attr), NoCase),
             A::GivenName => key("NULLIF(a.given_name, '')", NoCase),
             A::FamilyName => key("NULLIF(a.family_name, '')", NoCase),
             A::FullName => key("a.full_name", NoCase),
@@ -310,6 +315,36 @@ struct Column {
     compare: Compare,
     /// NULL is an absent value, for which every test is FALSE.
     nullable: bool,
+}
+
+/// The login identity, as the unique index `accounts_login` has it.
+const LOGIN: &str = "COALESCE(a.login_name, a.user_name)";
+/// The name shown: the display name, else the full name.
+const SHOWN_NAME: &str = "COALESCE(a.display_name, a.full_name)";
+
+/// The column of a directory attribute (migration 0005 names each by its
+/// stored name).
+const fn attribute_column(attr: Attribute) -> &'static str {
+    use Attribute as T;
+    match attr {
+        T::DisplayName => "a.display_name",
+        T::NameFormatted => "a.name_formatted",
+        T::Title => "a.title",
+        T::PreferredLanguage => "a.preferred_language",
+        T::WorkPhone => "a.work_phone",
+        T::Fax => "a.fax",
+        T::AddressFormatted => "a.address_formatted",
+        T::StreetAddress => "a.street_address",
+        T::Locality => "a.locality",
+        T::Region => "a.region",
+        T::PostalCode => "a.postal_code",
+        T::Country => "a.country",
+        T::EmployeeNumber => "a.employee_number",
+        T::Department => "a.department",
+        T::CostCenter => "a.cost_center",
+        T::Organization => "a.organization",
+        T::Division => "a.division",
+    }
 }
 
 const fn nocase(sql: &'static str) -> Column {
@@ -578,6 +613,10 @@ impl Field for AccountField {
         };
         match self {
             A::UserName => b.text(out, nocase("a.user_name"), test),
+            A::Login => b.text(out, nocase(LOGIN), test),
+            A::LoginName => b.text(out, nullable("a.login_name", Compare::NoCase), test),
+            A::ShownName => b.text(out, nocase(SHOWN_NAME), test),
+            A::Attribute(attr) => b.text(out, nullable(attribute_column(attr), Compare::NoCase), test),
             A::GivenName => b.text(out, nocase("a.given_name"), test),
             A::FamilyName => b.text(out, nocase("a.family_name"), test),
             A::FullName => b.text(out, nocase("a.full_name"), test),

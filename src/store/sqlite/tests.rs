@@ -68,6 +68,8 @@ pub(super) fn account_row(user_name: &str) -> NewAccountRow {
     NewAccountRow {
         uuid: Uuid::new_v4(),
         user_name: user_name.to_owned(),
+        login_name: None,
+        attributes: Default::default(),
         password_hash: None,
         given_name: "Given".to_owned(),
         family_name: "Family".to_owned(),
@@ -119,6 +121,8 @@ fn every_account_field_round_trips() {
     let row = NewAccountRow {
         uuid: Uuid::new_v4(),
         user_name: "JaneDoe7".to_owned(),
+        login_name: None,
+        attributes: Default::default(),
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
         given_name: "Jane".to_owned(),
         family_name: "Doe".to_owned(),
