@@ -768,7 +768,6 @@ impl Directory {
             .time_zone
             .unwrap_or_else(|| self.default_time_zone.clone());
         validate::time_zone(&time_zone)?;
-        check_channel(new.auth_method, email.as_deref(), mobile.as_deref())?;
         self.check_channel_configured(new.auth_method)?;
         let roles = self.known_roles(new.roles)?;
 
@@ -884,13 +883,11 @@ impl Directory {
                     rules.may_give_type(actor, t)?;
                     update.account_type = Some(t);
                 }
+                // A code method may come before the address its codes go
+                // to: identity providers send attributes in separate
+                // requests, in no set order. Until the address is there, a
+                // bind says the account has none (`AuthError::NoAddress`).
                 let method = change.auth_method.unwrap_or(target.auth_method);
-                let email = update.email.clone().unwrap_or_else(|| target.email.clone());
-                let mobile = update
-                    .mobile
-                    .clone()
-                    .unwrap_or_else(|| target.mobile.clone());
-                check_channel(method, email.as_deref(), mobile.as_deref())?;
                 if change.auth_method.is_some_and(|m| m != target.auth_method) {
                     self.check_channel_configured(method)?;
                 }
@@ -2047,22 +2044,3 @@ fn check_sortable<F: std::fmt::Debug>(sort: Option<(F, bool)>) -> CoreResult<()>
     }
 }
 
-/// Email and SMS methods need somewhere to send the code.
-fn check_channel(method: AuthMethod, email: Option<&str>, mobile: Option<&str>) -> CoreResult<()> {
-    let missing = match method {
-        AuthMethod::TwoFactorEmail | AuthMethod::TwoFactorEmailEveryTime if email.is_none() => {
-            Some("an email address")
-        }
-        AuthMethod::TwoFactorSms | AuthMethod::TwoFactorSmsEveryTime if mobile.is_none() => {
-            Some("a mobile phone number")
-        }
-        _ => None,
-    };
-    match missing {
-        Some(what) => Err(CoreError::InvalidValue {
-            field: "authentication method",
-            reason: format!("{} needs {what} on the account", method.display_name()),
-        }),
-        None => Ok(()),
-    }
-}

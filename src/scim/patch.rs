@@ -111,8 +111,12 @@ const ID_VALUED: &[&str] = &["members", "groups"];
 const READ_ONLY: &[&str] = &["id", "meta", "schemas", "groups"];
 
 /// Extension attributes nobody may change over SCIM (schema, lower-case
-/// name): the admin level is granted at the command line only.
-const READ_ONLY_EXTENSION: &[(&str, &str)] = &[(DIRGATE_USER_SCHEMA, "adminlevel")];
+/// name): the admin level is granted, and a derived user name changed, at
+/// the command line only.
+const READ_ONLY_EXTENSION: &[(&str, &str)] = &[
+    (DIRGATE_USER_SCHEMA, "adminlevel"),
+    (DIRGATE_USER_SCHEMA, "username"),
+];
 
 /// Extension attributes an unqualified path may name (lower case).
 const EXTENSION_ATTRIBUTES: &[(&str, &str)] = &[

@@ -175,6 +175,7 @@ pub fn user_json(a: &Account, rel: &Related, base_url: &str, sel: &Projection) -
     {
         let mut r = Map::new();
         r.insert("value".into(), json!(uuid.to_string()));
+        r.insert("$ref".into(), json!(format!("{base}/Groups/{uuid}")));
         if let Some(display) = rel.node_names.get(&node) {
             r.insert("display".into(), json!(display));
         }
@@ -255,6 +256,7 @@ pub fn group_json(n: &Node, rel: &Related, base_url: &str, sel: &Projection) -> 
     if let Some((node, uuid)) = n.parent.and_then(|p| Some((p, rel.node_uuids.get(&p)?))) {
         let mut p = Map::new();
         p.insert("value".into(), json!(uuid.to_string()));
+        p.insert("$ref".into(), json!(format!("{base}/Groups/{uuid}")));
         if let Some(display) = rel.node_names.get(&node) {
             p.insert("display".into(), json!(display));
         }
@@ -556,9 +558,6 @@ pub struct UserInput {
     pub external_id: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
-    /// The dirgate extension's `userName`: the account's user name, when
-    /// an administrator sets it apart from the login.
-    pub directory_user_name: Option<String>,
     /// Every directory attribute of [`USER_ATTRIBUTES`], `None` where the
     /// body has none.
     pub attributes: Vec<(Attribute, Option<String>)>,
@@ -598,7 +597,6 @@ impl fmt::Debug for UserInput {
             .field("external_id", &self.external_id)
             .field("given_name", &self.given_name)
             .field("family_name", &self.family_name)
-            .field("directory_user_name", &self.directory_user_name)
             .field("attributes", &self.attributes)
             .field("email", &self.email)
             .field("mobile", &self.mobile)
@@ -704,9 +702,14 @@ fn parse_uuid(s: &str, attr: &str) -> Result<Option<Uuid>, ResourceError> {
 fn as_reference(v: &Value, attr: &str) -> Result<Option<Uuid>, ResourceError> {
     match v {
         Value::String(s) => parse_uuid(s, attr),
-        Value::Object(obj) => match field(obj, "value") {
-            Some(value) => parse_uuid(&as_string(value, &format!("{attr}.value"))?, attr),
-            None => Ok(None),
+        Value::Object(obj) => match (field(obj, "value"), field(obj, "$ref")) {
+            (Some(value), _) => parse_uuid(&as_string(value, &format!("{attr}.value"))?, attr),
+            // The resource's URI alone: its id is the last segment.
+            (None, Some(uri)) => {
+                let uri = as_string(uri, &format!("{attr}.$ref"))?;
+                parse_uuid(uri.rsplit('/').next().unwrap_or_default(), attr)
+            }
+            (None, None) => Ok(None),
         },
         _ => Err(ResourceError::value(format!(
             "{attr} must be an object with a value, or an id"
@@ -955,9 +958,6 @@ pub fn parse_user(body: &Value) -> Result<UserInput, ResourceError> {
 
     let ours = extension(obj, DIRGATE_USER_SCHEMA)?;
     let ext = |attr: &str| ext_field(obj, ours, DIRGATE_USER_SCHEMA, attr);
-    input.directory_user_name = ext("userName")
-        .map(|v| as_string(v, "userName"))
-        .transpose()?;
     input.account_type = ext("accountType")
         .map(|v| as_enum(v, "accountType"))
         .transpose()?;
@@ -1160,7 +1160,8 @@ mod tests {
                 "userName": "jdoe",
                 "accountType": "Remote Assistance Technician",
                 "authenticationMethod": "Two Factor SMS Everytime",
-                "restrictedTo": {"value": id(20), "display": "Acme"},
+                "restrictedTo": {"value": id(20), "display": "Acme",
+                                 "$ref": format!("{base}/Groups/{}", id(20))},
                 "securityRoles": ["reports", "user-management"],
                 "status": "Active",
                 "adminLevel": "Account Admin",
@@ -1341,7 +1342,8 @@ mod tests {
                 ],
                 DIRGATE_GROUP_SCHEMA: {
                     "kind": "Group",
-                    "parent": {"value": id(20), "display": "Acme"},
+                    "parent": {"value": id(20), "display": "Acme",
+                               "$ref": format!("{base}/Groups/{}", id(20))},
                 },
                 "meta": {
                     "resourceType": "Group",

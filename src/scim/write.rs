@@ -117,9 +117,6 @@ pub async fn create_user(
             // The core decides what the login becomes: the user name, or a
             // login name with a user name derived from it.
             let mut new = NewAccount::from_login(login);
-            if let Some(user_name) = input.directory_user_name {
-                new.user_name = user_name;
-            }
             new.password = password;
             new.given_name = input.given_name.unwrap_or_default();
             new.family_name = input.family_name.unwrap_or_default();
@@ -352,7 +349,7 @@ fn change_of(
     // removes (manager, scope).
     Ok(AccountChange {
         login_name: input.user_name,
-        user_name: input.directory_user_name,
+        user_name: None,
         given_name: Some(input.given_name.unwrap_or_default()),
         family_name: Some(input.family_name.unwrap_or_default()),
         email: Some(input.email),
