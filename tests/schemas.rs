@@ -399,7 +399,7 @@ fn ldap_schema_is_consistent() {
             other => panic!("unknown keyword {other}"),
         }
     }
-    assert_eq!(attr_names.len(), 12);
+    assert_eq!(attr_names.len(), 15);
     assert_eq!(classes.len(), 2);
     for (name, body) in &classes {
         assert!(body.contains(" AUXILIARY "), "{name}");

@@ -586,7 +586,8 @@ fn create_replace_delete_and_restore_users() {
         "POST",
         "/Users",
         &[],
-        Some(&json!({"userName": "bad.name"})),
+        // A login may hold any character but a control character.
+        Some(&json!({"userName": "bad\u{1}name"})),
         &[],
     );
     assert_eq!(a.body["scimType"], "invalidValue", "{}", a.body);
@@ -927,7 +928,7 @@ fn patch_as_entra_and_okta_send_it() {
         )),
         &[],
     );
-    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(get()["active"], false);
     // Entra's dialect: capitalised ops, string booleans, value paths, dotted keys.
     let a = request(
@@ -1078,7 +1079,7 @@ fn a_ten_thousand_member_group_is_patched_by_one_member() {
         )),
         &[],
     );
-    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(a.status, 200, "{}", a.body);
     let a = request(
         &d,
         t,
@@ -1090,7 +1091,7 @@ fn a_ten_thousand_member_group_is_patched_by_one_member() {
         )),
         &[],
     );
-    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(a.status, 200, "{}", a.body);
     let a = request(
         &d,
         t,
@@ -1102,7 +1103,7 @@ fn a_ten_thousand_member_group_is_patched_by_one_member() {
         )),
         &[],
     );
-    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(a.status, 200, "{}", a.body);
     let a = request(
         &d,
         t,
@@ -1114,7 +1115,7 @@ fn a_ten_thousand_member_group_is_patched_by_one_member() {
         )),
         &[],
     );
-    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(a.status, 200, "{}", a.body);
     // Counts through the filter index: 10,000 - 1 + 1.
     let count = |name: &str| {
         request(
@@ -1176,7 +1177,7 @@ fn bulk_runs_operations_in_order_with_bulk_id_references() {
                  "data": {"schemas": [PATCH_OP], "Operations": [{"op": "add",
                      "path": format!("{ENTERPRISE}:manager"), "value": "bulkId:ben"}]}},
                 {"method": "POST", "path": "/Users", "bulkId": "bad",
-                 "data": {"userName": "not allowed!"}},
+                 "data": {"userName": "not\u{7}allowed"}},
                 {"method": "DELETE", "path": "/Users/bulkId:bad"},
                 {"method": "PUT", "path": "/Users/bulkId:ben", "version": "W/\"999\"",
                  "data": {"userName": "bulkben"}},
@@ -1208,7 +1209,7 @@ fn bulk_runs_operations_in_order_with_bulk_id_references() {
                  "data": {"schemas": [PATCH_OP], "Operations": [{"op": "add",
                      "path": format!("{ENTERPRISE}:manager"), "value": "bulkId:ben"}]}},
                 {"method": "POST", "path": "/Users", "bulkId": "bad",
-                 "data": {"userName": "not allowed!"}},
+                 "data": {"userName": "not\u{7}allowed"}},
                 {"method": "DELETE", "path": "/Users/bulkId:bad"},
                 {"method": "PUT", "path": "/Users/bulkId:ben", "version": "W/\"999\"",
                  "data": {"userName": "bulkben"}},
@@ -1553,7 +1554,7 @@ fn group_changes_land_whole_and_a_patch_removes_a_manager() {
             ),
             &[],
         );
-        assert_eq!(a.status, 204, "{}", a.body);
+        assert_eq!(a.status, 200, "{}", a.body);
         let a = scim(&d, t, "GET", &format!("/Users/{ann}"));
         assert_eq!(a.body[ENTERPRISE]["manager"]["value"], boss.as_str());
     }

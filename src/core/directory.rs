@@ -614,7 +614,10 @@ impl Directory {
     /// the same user name, it comes back instead: same row, same id, with
     /// the new attributes, active again (never deleted means never lost).
     pub fn create_account(&self, actor: &Actor, new: NewAccount) -> CoreResult<Account> {
-        let target = new.login_name.clone().unwrap_or_else(|| new.user_name.clone());
+        let target = new
+            .login_name
+            .clone()
+            .unwrap_or_else(|| new.user_name.clone());
         let detail = format!(
             "type={}, method={}, password={}",
             new.account_type.display_name(),
@@ -853,7 +856,10 @@ impl Directory {
                     self.rename_login(&target, &login, &mut update)?;
                 }
                 for (a, v) in change.attributes {
-                    let v = v.as_deref().map(|v| validate::attribute(a, v)).transpose()?;
+                    let v = v
+                        .as_deref()
+                        .map(|v| validate::attribute(a, v))
+                        .transpose()?;
                     update.attributes.push((a, v.flatten()));
                 }
                 if let Some(p) = change.password {
@@ -2043,4 +2049,3 @@ fn check_sortable<F: std::fmt::Debug>(sort: Option<(F, bool)>) -> CoreResult<()>
         _ => Ok(()),
     }
 }
-

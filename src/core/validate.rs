@@ -306,7 +306,10 @@ mod tests {
     #[test]
     fn derived_user_names_follow_the_documented_rule() {
         assert_eq!(derived_user_name("Jo.Young@contoso.com", None), "JoYoung");
-        assert_eq!(derived_user_name("Jo.Young@contoso.com", Some(2)), "JoYoung2");
+        assert_eq!(
+            derived_user_name("Jo.Young@contoso.com", Some(2)),
+            "JoYoung2"
+        );
         assert_eq!(derived_user_name("first.last", None), "firstlast");
         assert_eq!(derived_user_name("a@b@example.org", None), "ab");
         assert_eq!(derived_user_name("..@x", None), "user");

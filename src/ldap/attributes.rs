@@ -59,7 +59,10 @@ mod tests {
     fn every_attribute_but_the_display_name_and_formatted_name_has_one_ldap_name() {
         for &a in Attribute::ALL {
             let n = PERSON_ATTRIBUTES.iter().filter(|(_, x)| *x == a).count();
-            let expected = usize::from(!matches!(a, Attribute::DisplayName | Attribute::NameFormatted));
+            let expected = usize::from(!matches!(
+                a,
+                Attribute::DisplayName | Attribute::NameFormatted
+            ));
             assert_eq!(n, expected, "{a:?}");
         }
     }

@@ -49,7 +49,10 @@ pub const USER_ATTRIBUTES: &[ScimAttribute] = &[
     row(Place::Core("displayName"), Attribute::DisplayName),
     row(Place::Sub("name", "formatted"), Attribute::NameFormatted),
     row(Place::Core("title"), Attribute::Title),
-    row(Place::Core("preferredLanguage"), Attribute::PreferredLanguage),
+    row(
+        Place::Core("preferredLanguage"),
+        Attribute::PreferredLanguage,
+    ),
     row(Place::Typed("phoneNumbers", "work"), Attribute::WorkPhone),
     row(Place::Typed("phoneNumbers", "fax"), Attribute::Fax),
     row(
@@ -114,7 +117,12 @@ pub fn entry_kinds(attr: &str) -> &'static [&'static str] {
 /// The attribute at a path: `attr` (lower case) with sub-attribute `sub`
 /// (lower case) in `schema` (`None`: the core schema), of the entry of
 /// type `kind` of a multi-valued attribute.
-pub fn at(schema: Option<&str>, attr: &str, sub: Option<&str>, kind: Option<&str>) -> Option<Attribute> {
+pub fn at(
+    schema: Option<&str>,
+    attr: &str,
+    sub: Option<&str>,
+    kind: Option<&str>,
+) -> Option<Attribute> {
     let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     USER_ATTRIBUTES.iter().find_map(|row| {
         let hit = match (row.place, schema) {
@@ -126,9 +134,13 @@ pub fn at(schema: Option<&str>, attr: &str, sub: Option<&str>, kind: Option<&str
                     && sub.is_none_or(|x| same(x, "value"))
             }
             (Place::TypedSub(name, k, s), None) => {
-                same(name, attr) && kind.is_some_and(|x| same(k, x)) && sub.is_some_and(|x| same(s, x))
+                same(name, attr)
+                    && kind.is_some_and(|x| same(k, x))
+                    && sub.is_some_and(|x| same(s, x))
             }
-            (Place::Extension(urn, name), Some(u)) => same(urn, u) && same(name, attr) && sub.is_none(),
+            (Place::Extension(urn, name), Some(u)) => {
+                same(urn, u) && same(name, attr) && sub.is_none()
+            }
             _ => false,
         };
         hit.then_some(row.field)
@@ -159,15 +171,14 @@ pub fn render(values: &Attributes, user: &mut Map<String, Value>) {
             }
             Place::TypedSub(name, kind, sub) => {
                 let entries = list(user, name);
-                let found = entries.iter().position(|e| {
-                    e.get("type").and_then(Value::as_str) == Some(kind)
-                });
+                let found = entries
+                    .iter()
+                    .position(|e| e.get("type").and_then(Value::as_str) == Some(kind));
                 let at = match found {
                     Some(i) => i,
                     None => {
                         let mut entry = Map::new();
                         entry.insert("type".into(), Value::String(kind.into()));
-                        entry.insert("primary".into(), Value::Bool(true));
                         entries.push(Value::Object(entry));
                         entries.len() - 1
                     }
@@ -224,8 +235,14 @@ mod tests {
     #[test]
     fn paths_find_their_attribute() {
         assert_eq!(at(None, "title", None, None), Some(Attribute::Title));
-        assert_eq!(at(None, "name", Some("formatted"), None), Some(Attribute::NameFormatted));
-        assert_eq!(at(None, "phonenumbers", None, Some("work")), Some(Attribute::WorkPhone));
+        assert_eq!(
+            at(None, "name", Some("formatted"), None),
+            Some(Attribute::NameFormatted)
+        );
+        assert_eq!(
+            at(None, "phonenumbers", None, Some("work")),
+            Some(Attribute::WorkPhone)
+        );
         assert_eq!(
             at(None, "phonenumbers", Some("value"), Some("fax")),
             Some(Attribute::Fax)

@@ -15,11 +15,11 @@ use std::fmt;
 
 use jiff::Timestamp;
 
+use super::attributes;
 use super::path::{
     char_at, is_ws, parse_attr_path_at, scan_attr, skip_ws, AttrPath, DIRGATE_GROUP_SCHEMA,
     DIRGATE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA,
 };
-use super::attributes;
 use crate::core::model::{AccountType, Attribute, AuthMethod, NodeKind, Status};
 use crate::core::query::{AccountField, Filter, NodeField, Sort, Test, Value};
 
@@ -640,7 +640,10 @@ fn translate<F: Copy + PartialEq>(
                     continue;
                 }
                 let guard = presence(target)?;
-                parts.push(and(vec![guard, translate(filter, Some(attr), k, resolve, kinds)?]));
+                parts.push(and(vec![
+                    guard,
+                    translate(filter, Some(attr), k, resolve, kinds)?,
+                ]));
             }
             or(parts)
         }
@@ -1010,11 +1013,18 @@ fn user_target(
         },
     };
     let address_parts = || {
-        or(["formatted", "streetaddress", "locality", "region", "postalcode", "country"]
-            .iter()
-            .filter_map(|s| attributes::at(None, "addresses", Some(s), Some("work")))
-            .map(|a| present(A::Attribute(a)))
-            .collect())
+        or([
+            "formatted",
+            "streetaddress",
+            "locality",
+            "region",
+            "postalcode",
+            "country",
+        ]
+        .iter()
+        .filter_map(|s| attributes::at(None, "addresses", Some(s), Some("work")))
+        .map(|a| present(A::Attribute(a)))
+        .collect())
     };
     if matches!(scope, Scope::Any | Scope::Core) {
         let core = match (attr.as_str(), sub) {
@@ -1692,10 +1702,7 @@ mod tests {
         }
         // Numbers and booleans compare as their text.
         assert_eq!(user("externalId eq 42"), eq(A::ExternalId, "42"));
-        assert_eq!(
-            user("userName eq alice@x.com"),
-            eq(A::Login, "alice@x.com")
-        );
+        assert_eq!(user("userName eq alice@x.com"), eq(A::Login, "alice@x.com"));
         assert!(user_err("userName co null").contains("null"));
     }
 
@@ -1758,7 +1765,10 @@ mod tests {
         let wpresent = t(A::Attribute(Attribute::WorkPhone), Test::Present);
         assert_eq!(
             user(r#"phoneNumbers[type eq "work"].value eq "+1555""#),
-            Filter::And(vec![wpresent, eq(A::Attribute(Attribute::WorkPhone), "+1555")])
+            Filter::And(vec![
+                wpresent,
+                eq(A::Attribute(Attribute::WorkPhone), "+1555")
+            ])
         );
         assert_eq!(
             user("urn:ietf:params:scim:schemas:core:2.0:User:phoneNumbers[type eq \"mobile\"]"),
@@ -1920,10 +1930,7 @@ mod tests {
                 ])
             ])
         );
-        assert_eq!(
-            user("not (not (userName pr))"),
-            t(A::Login, Test::Present)
-        );
+        assert_eq!(user("not (not (userName pr))"), t(A::Login, Test::Present));
         assert_eq!(
             user(r#"userName eq "a" and userName eq "b" and userName eq "c""#),
             Filter::And(vec![

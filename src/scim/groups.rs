@@ -230,7 +230,8 @@ fn member_edit(d: &Directory, actor: &Actor, changes: &MemberChanges) -> CoreRes
 /// PATCH of a group. Requests about members only (Entra's add/remove,
 /// Okta's wholesale replace) touch just the members they name; anything
 /// else is applied to the group as the actor sees it and stored as a
-/// replace. 204 unless attributes were asked for.
+/// replace. Answered 200 with the group, pruned by `projection` (`None`:
+/// 204, for `/Bulk`).
 pub async fn patch_group(
     face: &HttpFace,
     actor: &Actor,
@@ -255,41 +256,58 @@ pub async fn patch_group(
                 })
                 .await?
         }
+        // The operations are applied to the group as read and written at
+        // that version; when another write landed in between they are
+        // applied again to the new version (with If-Match: 412), so two
+        // PATCHes never lose each other's changes.
         None => {
-            let base_owned = base.to_owned();
-            let before = face
-                .service
-                .run_as(actor, move |d, who| {
-                    let node = d.node_by_uuid(who, uuid)?;
-                    let related = d.related(who, &[], &[&node])?;
-                    Ok(group_json(&node, &related, &base_owned, &Projection::all()))
-                })
-                .await?;
-            let mut doc = before.clone();
-            apply(&mut doc, &ops).map_err(patch_error)?;
-            let input = parse_group(&doc)?;
-            // A PATCH that removes the parent moves the group to the top.
-            let had_parent = parse_group(&before)?.parent.is_some();
-            face.service
-                .run_as(actor, move |d, who| {
-                    let node = d.node_by_uuid(who, uuid)?;
-                    check_kind(&node, input.kind)?;
-                    let members =
-                        resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
-                    let parent = match input.parent {
-                        Some(p) => Some(Some(parent_id(d, who, p)?)),
-                        None if had_parent => Some(None),
-                        None => None,
-                    };
-                    let edit = GroupEdit {
-                        name: input.display_name,
-                        external_id: Some(input.external_id),
-                        members: members.replacing(),
-                        parent,
-                    };
-                    d.edit_group(who, node.id, edit, expected)
-                })
-                .await?
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let base_owned = base.to_owned();
+                let (before, version) = face
+                    .service
+                    .run_as(actor, move |d, who| {
+                        let node = d.node_by_uuid(who, uuid)?;
+                        let related = d.related(who, &[], &[&node])?;
+                        let json = group_json(&node, &related, &base_owned, &Projection::all());
+                        Ok((json, node.version))
+                    })
+                    .await?;
+                if expected.is_some_and(|e| e != version) {
+                    return Err(CoreError::VersionMismatch("group").into());
+                }
+                let mut doc = before.clone();
+                apply(&mut doc, &ops).map_err(patch_error)?;
+                let input = parse_group(&doc)?;
+                // A PATCH that removes the parent moves the group to the top.
+                let had_parent = parse_group(&before)?.parent.is_some();
+                let written = face
+                    .service
+                    .run_as(actor, move |d, who| {
+                        let node = d.node_by_uuid(who, uuid)?;
+                        check_kind(&node, input.kind)?;
+                        let members =
+                            resolve_members(d, who, input.members.as_deref().unwrap_or_default())?;
+                        let parent = match input.parent {
+                            Some(p) => Some(Some(parent_id(d, who, p)?)),
+                            None if had_parent => Some(None),
+                            None => None,
+                        };
+                        let edit = GroupEdit {
+                            name: input.display_name,
+                            external_id: Some(input.external_id),
+                            members: members.replacing(),
+                            parent,
+                        };
+                        d.edit_group(who, node.id, edit, Some(version))
+                    })
+                    .await;
+                match written {
+                    Err(CoreError::VersionMismatch(_)) if expected.is_none() && tries < 50 => {}
+                    other => break other?,
+                }
+            }
         }
     };
     if let Some(projection) = projection {

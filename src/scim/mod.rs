@@ -99,7 +99,8 @@ async fn route(face: &HttpFace, request: Request<Incoming>) -> Result<Response<B
         }
         (&Method::PATCH, ["Groups", id]) => {
             let (id, expected, projection, body) = write_request(face, request, id).await?;
-            groups::patch_group(face, &actor, &body, &base, &id, expected, projection).await
+            let projection = projection.unwrap_or_else(resource::Projection::all);
+            groups::patch_group(face, &actor, &body, &base, &id, expected, Some(projection)).await
         }
         (&Method::DELETE, ["Groups", id]) => groups::delete_group(face, &actor, id).await,
         (&Method::POST, ["Groups", ".search"]) => {
@@ -124,7 +125,15 @@ async fn write_request(
     face: &HttpFace,
     request: Request<Incoming>,
     id: &str,
-) -> Result<(String, Option<i64>, Option<resource::Projection>, serde_json::Value), ScimError> {
+) -> Result<
+    (
+        String,
+        Option<i64>,
+        Option<resource::Projection>,
+        serde_json::Value,
+    ),
+    ScimError,
+> {
     let id = id.to_owned();
     let expected = write::expected_version(request.headers())?;
     let query = read::Query::from_uri(&request);

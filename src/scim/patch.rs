@@ -376,7 +376,7 @@ fn reconcile(before: &Obj, after: &mut Obj) -> Result<(), PatchError> {
     if kind_before.is_some() && folded(ext_attr(after, DIRGATE_GROUP_SCHEMA, "kind")) != kind_before
     {
         return Err(PatchError::mutability(
-            "kind is immutable: a group or business entity is created as one",
+            "kind cannot be changed once set: a group or business entity is created as one",
         ));
     }
     Ok(())

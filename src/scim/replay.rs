@@ -38,10 +38,14 @@ pub async fn answer(
     let answer = match what {
         Write::CreateUser => write::create_user(face, actor, body, base).await,
         Write::ReplaceUser(id) => write::replace_user(face, actor, body, base, id, None).await,
-        Write::PatchUser(id) => write::patch_user(face, actor, body, base, id, None, Some(Projection::all())).await,
+        Write::PatchUser(id) => {
+            write::patch_user(face, actor, body, base, id, None, Some(Projection::all())).await
+        }
         Write::CreateGroup => groups::create_group(face, actor, body, base).await,
         Write::ReplaceGroup(id) => groups::replace_group(face, actor, body, base, id, None).await,
-        Write::PatchGroup(id) => groups::patch_group(face, actor, body, base, id, None, Some(Projection::all())).await,
+        Write::PatchGroup(id) => {
+            groups::patch_group(face, actor, body, base, id, None, Some(Projection::all())).await
+        }
     };
     answer.unwrap_or_else(|e| e.into_response())
 }

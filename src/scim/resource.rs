@@ -103,10 +103,7 @@ pub fn user_json(a: &Account, rel: &Related, base_url: &str, sel: &Projection) -
         user.insert("name".into(), Value::Object(name));
     }
     if let Some(email) = a.email.as_deref().filter(|s| !s.is_empty()) {
-        user.insert(
-            "emails".into(),
-            json!([{"value": email, "type": "work", "primary": true}]),
-        );
+        user.insert("emails".into(), json!([{"value": email, "type": "work"}]));
     }
     if let Some(mobile) = a.mobile.as_deref().filter(|s| !s.is_empty()) {
         user.insert(
@@ -395,6 +392,38 @@ fn leads_to_always(p: &[String]) -> bool {
     matches!(p, [m] if m == "meta")
 }
 
+/// What the server sets and shows only when `attributes` names it
+/// (`returned: "request"` in the schemas, RFC 7643 section 7): the display
+/// names of what a reference points to, and the user name derived from a
+/// login.
+fn is_on_request(p: &[String]) -> bool {
+    let ext = |urn: &str, attr: &str, sub: &str| matches!(p, [u, a, s] if u.eq_ignore_ascii_case(urn) && a == attr && s == sub);
+    matches!(p, [m, d] if m == "members" && d == "display")
+        || ext(ENTERPRISE_USER_SCHEMA, "manager", "displayname")
+        || ext(DIRGATE_USER_SCHEMA, "restrictedto", "display")
+        || ext(DIRGATE_GROUP_SCHEMA, "parent", "display")
+        || matches!(p, [u, a] if u.eq_ignore_ascii_case(DIRGATE_USER_SCHEMA) && a == "username")
+}
+
+/// Whether an on-request path lies below `p`: kept whole, `p` would keep it.
+fn leads_to_on_request(p: &[String]) -> bool {
+    let urn = |u: &str| p.first().is_some_and(|f| f.eq_ignore_ascii_case(u));
+    match p.len() {
+        1 => {
+            p[0] == "members"
+                || urn(ENTERPRISE_USER_SCHEMA)
+                || urn(DIRGATE_USER_SCHEMA)
+                || urn(DIRGATE_GROUP_SCHEMA)
+        }
+        2 => {
+            (urn(ENTERPRISE_USER_SCHEMA) && p[1] == "manager")
+                || (urn(DIRGATE_USER_SCHEMA) && p[1] == "restrictedto")
+                || (urn(DIRGATE_GROUP_SCHEMA) && p[1] == "parent")
+        }
+        _ => false,
+    }
+}
+
 impl Projection {
     /// The whole resource (no `attributes`, no `excludedAttributes`).
     pub fn all() -> Projection {
@@ -423,6 +452,26 @@ impl Projection {
         if matches!(p, [a] if a == "password") {
             return Decision::Drop;
         }
+        if is_on_request(p) {
+            let named = match &self.mode {
+                Mode::Only(names) => names.iter().any(|r| r.view(p) == r.segs.as_slice()),
+                _ => false,
+            };
+            return if named {
+                Decision::Keep
+            } else {
+                Decision::Drop
+            };
+        }
+        let decision = self.decide_default(p);
+        if matches!(decision, Decision::Keep) && leads_to_on_request(p) {
+            return Decision::Descend;
+        }
+        decision
+    }
+
+    /// The decision for a `returned: "default"` attribute.
+    fn decide_default(&self, p: &[String]) -> Decision {
         match &self.mode {
             Mode::All => Decision::Keep,
             Mode::Only(names) => {
@@ -862,7 +911,11 @@ fn multi_value(
 
 /// The entry of type `kind` of multi-valued `name` (no entry typed so: the
 /// first of a type this server does not keep, or untyped).
-fn typed_entry<'a>(obj: &'a Obj, name: &str, kind: &str) -> Result<Option<&'a Value>, ResourceError> {
+fn typed_entry<'a>(
+    obj: &'a Obj,
+    name: &str,
+    kind: &str,
+) -> Result<Option<&'a Value>, ResourceError> {
     let Some(v) = field(obj, name) else {
         return Ok(None);
     };
@@ -906,11 +959,9 @@ fn parse_attributes(obj: &Obj) -> Result<Vec<(Attribute, Option<String>)>, Resou
                 None => None,
             },
             Place::TypedSub(name, kind, sub) => match typed_entry(obj, name, kind)? {
-                Some(entry) => string_field(
-                    as_object(entry, name)?,
-                    sub,
-                    &format!("{name}.{sub}"),
-                )?,
+                Some(entry) => {
+                    string_field(as_object(entry, name)?, sub, &format!("{name}.{sub}"))?
+                }
                 None => None,
             },
             Place::Extension(urn, name) => {
@@ -1404,7 +1455,10 @@ mod tests {
                 .find(|(x, _)| *x == a)
                 .and_then(|(_, v)| v.clone())
         };
-        assert_eq!(attribute(Attribute::DisplayName).as_deref(), Some("Jane Doe"));
+        assert_eq!(
+            attribute(Attribute::DisplayName).as_deref(),
+            Some("Jane Doe")
+        );
         assert_eq!(attribute(Attribute::WorkPhone).as_deref(), Some("+1555000"));
         assert_eq!(attribute(Attribute::Title), None);
         assert_eq!(
@@ -1509,7 +1563,10 @@ mod tests {
         // The formatted name is an attribute of its own, and a work number
         // is not the mobile one codes go to.
         assert_eq!(u.name_formatted().as_deref(), Some("Ann Lee"));
-        assert_eq!((u.given_name.as_deref(), u.family_name.as_deref()), (None, None));
+        assert_eq!(
+            (u.given_name.as_deref(), u.family_name.as_deref()),
+            (None, None)
+        );
         assert_eq!(u.mobile, None);
         assert!(u
             .attributes

@@ -209,7 +209,7 @@ const PATCH_TRIES: usize = 50;
 
 /// What one try at a PATCH came to.
 enum Patched {
-    Done(Account),
+    Done(Box<Account>),
     /// The operations set a password: it must be hashed (on the password
     /// pool) before the write.
     NeedsPassword(String),
@@ -246,7 +246,7 @@ pub async fn patch_user(
             })
             .await?;
         match tried {
-            Patched::Done(account) => break account,
+            Patched::Done(account) => break *account,
             Patched::Refused(e) => return Err(e),
             Patched::NeedsPassword(plain) if password.is_none() => {
                 password = Some(face.service.prepare_password(plain).await?);
@@ -318,7 +318,7 @@ fn patch_once(
         change.password = password.clone();
         match d.update_account(who, account.id, change, Some(account.version)) {
             Err(CoreError::VersionMismatch(_)) if expected.is_none() => continue,
-            other => return other.map(Patched::Done),
+            other => return other.map(|a| Patched::Done(Box::new(a))),
         }
     }
     Err(CoreError::VersionMismatch("account"))
@@ -357,7 +357,11 @@ fn change_of(
         time_zone: input.time_zone,
         account_type: input.account_type,
         auth_method: input.auth_method,
-        restricted_to: keep_or_set(input.restricted_to, ids.restricted_to, cleared.restricted_to),
+        restricted_to: keep_or_set(
+            input.restricted_to,
+            ids.restricted_to,
+            cleared.restricted_to,
+        ),
         manager: keep_or_set(input.manager, ids.manager, cleared.manager),
         roles: input.roles,
         status: Some(status_of(input.active)),

@@ -616,7 +616,9 @@ impl Field for AccountField {
             A::Login => b.text(out, nocase(LOGIN), test),
             A::LoginName => b.text(out, nullable("a.login_name", Compare::NoCase), test),
             A::ShownName => b.text(out, nocase(SHOWN_NAME), test),
-            A::Attribute(attr) => b.text(out, nullable(attribute_column(attr), Compare::NoCase), test),
+            A::Attribute(attr) => {
+                b.text(out, nullable(attribute_column(attr), Compare::NoCase), test)
+            }
             A::GivenName => b.text(out, nocase("a.given_name"), test),
             A::FamilyName => b.text(out, nocase("a.family_name"), test),
             A::FullName => b.text(out, nocase("a.full_name"), test),
