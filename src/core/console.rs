@@ -6,7 +6,7 @@
 use crate::core::access::{Actor, Rules};
 use crate::core::directory::Directory;
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{AccountId, Node};
+use crate::core::model::{Account, AccountId, Node, NodeId};
 use crate::store::{AuditRecord, Page, QueuedMessage};
 
 impl Directory {
@@ -72,9 +72,36 @@ impl Directory {
         if target.email.as_deref().is_none_or(str::is_empty) {
             return Err(CoreError::InvalidValue {
                 field: "email",
-                reason: format!("{} has no email address to send a link to", target.user_name),
+                reason: format!(
+                    "{} has no email address to send a link to",
+                    target.user_name
+                ),
             });
         }
         self.request_password_reset(&target.user_name, link_base)
+    }
+
+    /// Whether `actor` may create accounts (the console offers Add then).
+    pub fn may_create_accounts(&self, actor: &Actor) -> bool {
+        self.console_rules().may_create_accounts(actor).is_ok()
+    }
+
+    /// Whether `actor` may change `target`'s data and status; `Ok(false)`
+    /// when the rules refuse, an error only when the store fails.
+    pub fn may_manage(&self, actor: &Actor, target: &Account) -> CoreResult<bool> {
+        match self.console_rules().may_manage_account(actor, target) {
+            Ok(()) => Ok(true),
+            Err(CoreError::Forbidden(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether `actor` may change the tree at `node` (`None`: the top).
+    pub fn may_manage_tree(&self, actor: &Actor, node: Option<NodeId>) -> CoreResult<bool> {
+        match self.console_rules().may_manage_node(actor, node) {
+            Ok(()) => Ok(true),
+            Err(CoreError::Forbidden(_) | CoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -113,6 +113,8 @@ fn web_operation(method: &Method, path: &str) -> String {
     let page = match path {
         "/forgot" => "/forgot",
         "/reset" => "/reset",
+        "/" => "/",
+        p if p == "/admin" || p.starts_with("/admin/") => "/admin",
         _ => "/account",
     };
     format!("{} {page}", method_name(method))

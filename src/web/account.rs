@@ -173,7 +173,7 @@ enum Note {
     Refused(Vec<String>),
 }
 
-fn time_zone_names() -> &'static [String] {
+pub(super) fn time_zone_names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut names: Vec<String> = jiff::tz::db()
