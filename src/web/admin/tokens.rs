@@ -114,7 +114,7 @@ pub async fn issue(face: &HttpFace, p: Posted) -> Result<Response<Body>, WebErro
         .await;
     match result {
         Ok((info, secret)) => {
-            info!(admin = %s.account.user_name, user = %info.user_name, token = %info.id, "issued a token in the console");
+            info!(admin = %s.account.user_name, user = %info.user_name, id = %info.id, "issued a bearer token in the console");
             render(face, s, None, Some(secret)).await
         }
         Err(e) => render(face, s, Some(Note::Refused(in_words(e)?)), None).await,

@@ -1,0 +1,131 @@
+//! The administrator's console in a real browser: `tests/console.py`
+//! drives headless Chromium (Debian's chromium and chromium-driver, with
+//! Python's selenium, installed by scripts/test) against the real daemon,
+//! and runs ldapwhoami for the binds. Screenshots of each page are kept in
+//! the test's output folder (`target/tmp/console/`).
+
+mod common;
+
+use std::process::Command;
+
+use common::{cli, write_config, Daemon};
+
+#[test]
+fn the_console_adds_edits_and_refuses_as_the_core_decides() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    let admin = d.admin_password.clone().expect("bootstrap password");
+    let (mgr, reader, new, sub) = (
+        "Manager7Secret",
+        "Reader7Secret",
+        "Young7Secret",
+        "Sub7Secret",
+    );
+    for s in [mgr, reader, new, sub] {
+        d.secret(s);
+    }
+    cli(&d, &["group", "add", "Acme", "--entity"], None);
+    cli(&d, &["group", "add", "Sales", "--parent", "Acme"], None);
+    cli(&d, &["group", "add", "EMEA", "--parent", "Sales"], None);
+    cli(&d, &["group", "add", "Other", "--entity"], None);
+    cli(
+        &d,
+        &[
+            "user",
+            "add",
+            "mgr",
+            "--type",
+            "Administrator",
+            "--restrict-to",
+            "Sales",
+            "--role",
+            "user-management",
+            "--password-stdin",
+        ],
+        Some(mgr),
+    );
+    cli(
+        &d,
+        &[
+            "user",
+            "add",
+            "sub",
+            "--restrict-to",
+            "EMEA",
+            "--manager",
+            "mgr",
+            "--password-stdin",
+        ],
+        Some(sub),
+    );
+    cli(
+        &d,
+        &["user", "add", "hidden", "--restrict-to", "Other"],
+        None,
+    );
+    cli(
+        &d,
+        &[
+            "user",
+            "add",
+            "reader",
+            "--type",
+            "Report Reader",
+            "--password-stdin",
+        ],
+        Some(reader),
+    );
+
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console");
+    let _ = std::fs::remove_dir_all(&out);
+    let base = format!("https://localhost:{}", d.https.unwrap().port());
+    let ldap = format!("ldap://127.0.0.1:{}", d.ldap.unwrap().port());
+    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console.py");
+    let run = Command::new("python3")
+        .arg(harness)
+        .arg(&base)
+        .arg(&ldap)
+        .arg(&out)
+        .env("ADMIN_PASSWORD", &admin)
+        .env("MGR_PASSWORD", mgr)
+        .env("READER_PASSWORD", reader)
+        .env("NEW_PASSWORD", new)
+        .env("SUB_PASSWORD", sub)
+        .output()
+        .expect("python3 with selenium (scripts/test installs it)");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    for line in stdout.lines() {
+        if let Some(secret) = line.strip_prefix("SECRET:") {
+            d.secret(secret);
+        }
+    }
+    let report = format!("{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "tests/console.py:\n{report}");
+    // The checks that matter ran to the end.
+    for check in [
+        "ok: a weak password names the rules it breaks",
+        "ok: the new account binds over LDAP",
+        "ok: an Inactive account cannot bind",
+        "ok: the manager may choose only its scope",
+        "ok: a hidden account's entry answers like a missing one",
+        "ok: the core refuses a Report Reader's Add, in words",
+    ] {
+        assert!(report.contains(check), "{check} missing:\n{report}");
+    }
+    // The account the browser added is there as the core made it.
+    let shown = cli(&d, &["user", "show", "sub2"], None);
+    assert!(shown.contains("mgr"), "{shown}");
+    for page in [
+        "sign-in",
+        "user-accounts",
+        "add",
+        "add-refused",
+        "entry",
+        "groups",
+    ] {
+        let png = out.join(format!("console-{page}.png"));
+        let bytes = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+        assert!(bytes > 5_000, "{} is missing or empty", png.display());
+    }
+}
