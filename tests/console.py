@@ -323,6 +323,8 @@ press("Add Account")
 check("read only" in text(), "the core refuses a Report Reader's Add, in words")
 driver.get(BASE + "/admin/groups")
 check("Sales" in text(), "the Report Reader sees the tree")
+check("You may read the tree, not change it." in text(), "the Report Reader is offered no change of the tree")
+shot("groups-read-only")
 sign_out()
 
 driver.quit()

@@ -117,7 +117,7 @@ pub async fn show(face: &HttpFace, s: &SignedIn, query: &Form) -> Result<Respons
             "<tr><td><a href=\"/admin/accounts/{u}\">{u}</a></td><td>{name}</td><td>{t}</td><td>{m}</td>\
              <td>{r}</td><td>{mgr}</td><td>{st}</td></tr>",
             u = escape(&a.user_name),
-            name = escape(&format!("{} {}", a.given_name, a.family_name).trim().to_owned()),
+            name = escape(format!("{} {}", a.given_name, a.family_name).trim()),
             t = escape(a.account_type.display_name()),
             m = escape(a.auth_method.display_name()),
             r = escape(&name_of(a.restricted_to, &related.node_names)),

@@ -69,14 +69,20 @@ fn parent_options(
     out
 }
 
-async fn visible(face: &HttpFace, s: &SignedIn) -> Result<(Vec<Node>, bool), WebError> {
+/// The nodes the account sees, whether it may work at the top of the
+/// tree, and whether it may change the tree at all.
+async fn visible(face: &HttpFace, s: &SignedIn) -> Result<(Vec<Node>, bool, bool), WebError> {
     Ok(face
         .web_service
         .run_as(&s.actor, |d, a| {
             let mut nodes = d.list_nodes(a, Page::ALL)?;
             nodes.sort_by_key(|n| n.name.to_lowercase());
             let top = d.may_manage_tree(a, None)?;
-            Ok((nodes, top))
+            let inside = match crate::core::access::scope(a) {
+                crate::core::access::Scope::Subtree(root) => d.may_manage_tree(a, Some(root))?,
+                crate::core::access::Scope::Everywhere => top,
+            };
+            Ok((nodes, top, inside))
         })
         .await?)
 }
@@ -86,12 +92,22 @@ pub async fn show(
     s: &SignedIn,
     n: Option<Note>,
 ) -> Result<Response<Body>, WebError> {
-    let (nodes, top) = visible(face, s).await?;
+    let (nodes, top, inside) = visible(face, s).await?;
     let mut body = note(n.as_ref());
     if nodes.is_empty() {
         body.push_str("<p>No groups or business entities.</p>");
     } else {
         body.push_str(&tree(&nodes));
+    }
+    if !inside {
+        body.push_str("<p>You may read the tree, not change it.</p>");
+        return Ok(page(
+            StatusCode::OK,
+            s,
+            "Groups and Business Entities",
+            Nav::Groups,
+            &body,
+        ));
     }
     body.push_str(&format!(
         "<section><h2>Create</h2><form class=\"form\" method=\"post\" action=\"/admin/groups/new\">{csrf}\
@@ -121,7 +137,7 @@ fn node_id(nodes: &[Node], uuid: &str) -> Option<NodeId> {
 
 pub async fn create(face: &HttpFace, p: Posted) -> Result<Response<Body>, WebError> {
     let s = &p.s;
-    let (nodes, _) = visible(face, s).await?;
+    let (nodes, _, _) = visible(face, s).await?;
     let kind = p
         .fields
         .get("kind")
@@ -259,7 +275,7 @@ pub async fn act(
     let Ok(parsed) = uuid.parse::<uuid::Uuid>() else {
         return Ok(missing(s, "group"));
     };
-    let (nodes, _) = visible(face, s).await?;
+    let (nodes, _, _) = visible(face, s).await?;
     let Some(id) = nodes.iter().find(|n| n.uuid == parsed).map(|n| n.id) else {
         return Ok(missing(s, "group"));
     };
