@@ -32,28 +32,41 @@ pub struct Values {
 }
 
 impl Values {
-    /// What a browser posted; `roles` are the roles the form offered.
-    pub fn from_form(f: &Form, roles: &[String]) -> Values {
-        let get = |n: &str| f.get(n).trim().to_owned();
-        Values {
-            user_name: get("user_name"),
-            first_name: get("first_name"),
-            last_name: get("last_name"),
-            email: get("email"),
-            mobile: get("mobile"),
-            auth_method: get("auth_method"),
-            time_zone: get("time_zone"),
-            account_type: get("account_type"),
-            restricted_to: get("restricted_to"),
-            manager: get("manager"),
-            roles: roles
-                .iter()
+    /// What a browser posted over `base` (what the account holds, or the
+    /// Add form's defaults): a field the post leaves out stays as it is,
+    /// and the roles only change when the post carries the roles part of
+    /// the form (`roles-shown`).
+    pub fn from_form(f: &Form, base: &Values) -> Values {
+        let get = |n: &str, now: &str| {
+            if f.has(n) {
+                f.get(n).trim().to_owned()
+            } else {
+                now.to_owned()
+            }
+        };
+        let roles = if f.has("roles-shown") {
+            f.names_after("role-")
                 .filter(|r| f.get(&format!("role-{r}")) == "on")
-                .cloned()
-                .collect(),
-            admin_level: get("admin_level"),
-            admin_entity: get("admin_entity"),
-            status: get("status"),
+                .map(str::to_owned)
+                .collect()
+        } else {
+            base.roles.clone()
+        };
+        Values {
+            user_name: get("user_name", &base.user_name),
+            first_name: get("first_name", &base.first_name),
+            last_name: get("last_name", &base.last_name),
+            email: get("email", &base.email),
+            mobile: get("mobile", &base.mobile),
+            auth_method: get("auth_method", &base.auth_method),
+            time_zone: get("time_zone", &base.time_zone),
+            account_type: get("account_type", &base.account_type),
+            restricted_to: get("restricted_to", &base.restricted_to),
+            manager: get("manager", &base.manager),
+            roles,
+            admin_level: get("admin_level", &base.admin_level),
+            admin_entity: get("admin_entity", &base.admin_entity),
+            status: get("status", &base.status),
         }
     }
 
@@ -334,7 +347,7 @@ pub fn fields(mode: Mode, v: &Values, e: &Errors, c: &Choices) -> String {
     ));
     if !c.roles.is_empty() {
         let (_, error) = errors_html("roles", e);
-        out.push_str("<fieldset id=\"roles\"><legend>Security Roles</legend>");
+        out.push_str("<fieldset id=\"roles\"><legend>Security Roles</legend><input type=\"hidden\" name=\"roles-shown\" value=\"1\">");
         for role in &c.roles {
             let checked = if v.roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
                 " checked"

@@ -7,7 +7,7 @@ use tracing::info;
 
 use super::account_form::{self, optional, Choices, Errors, Mode, Values};
 use super::chrome::{page, redirect, Nav};
-use super::{in_words, Posted, SignedIn};
+use super::{in_words, refusal_status, Posted, SignedIn};
 use crate::core::access::{self, Scope};
 use crate::core::model::AdminLevel;
 use crate::core::{CoreError, NewAccount};
@@ -72,7 +72,7 @@ pub async fn show(face: &HttpFace, s: &SignedIn) -> Result<Response<Body>, WebEr
 pub async fn submit(face: &HttpFace, p: Posted) -> Result<Response<Body>, WebError> {
     let s = &p.s;
     let c = choices(face, s).await?;
-    let v = Values::from_form(&p.fields, &c.roles);
+    let v = Values::from_form(&p.fields, &Values::default());
     let checked = v.clone();
     let (resolved, mut e) = face
         .web_service
@@ -146,9 +146,10 @@ pub async fn submit(face: &HttpFace, p: Posted) -> Result<Response<Body>, WebErr
         }
         Err(err) => {
             let field = account_form::field_of(&err);
+            let status = refusal_status(&err);
             let text = in_words(err)?;
             e.add(field, text);
-            Ok(form(s, StatusCode::BAD_REQUEST, &v, &e, &c))
+            Ok(form(s, status, &v, &e, &c))
         }
     }
 }

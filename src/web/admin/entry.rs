@@ -10,7 +10,7 @@ use tracing::info;
 
 use super::account_form::{self, optional, Choices, Errors, Mode, Values};
 use super::chrome::{button, note, page, when, Nav, Note};
-use super::{in_words, missing, Posted, SignedIn};
+use super::{in_words, missing, refusal_status, Posted, SignedIn};
 use crate::core::model::{Account, AdminLevel, Channel};
 use crate::core::query::{AccountField, Filter, Slice, Test, Value};
 use crate::core::second_factor::masked;
@@ -225,6 +225,9 @@ async fn render(
         }
         body.push_str("</section>");
     } else {
+        if let Some((_, errors)) = &edited {
+            body.push_str(&errors.summary());
+        }
         body.push_str("<p>You may read this account, not change it.</p>");
     }
     body.push_str("<section><h2>Groups</h2>");
@@ -311,8 +314,9 @@ fn change(
         .cloned()
         .collect();
     roles.extend(v.roles.iter().cloned());
-    let mut sorted_new = roles.clone();
-    sorted_new.sort();
+    roles.sort();
+    roles.dedup();
+    let sorted_new = roles.clone();
     let mut sorted_old = a.roles.clone();
     sorted_old.sort();
     if sorted_new != sorted_old {
@@ -338,7 +342,7 @@ pub async fn act(
     let name = e.account.user_name.clone();
     let result: Result<Note, CoreError> = match action {
         "save" => {
-            let v = Values::from_form(&p.fields, &e.choices.roles);
+            let v = Values::from_form(&p.fields, &e.values);
             let checked = v.clone();
             let (r, mut errors) = face
                 .web_service
@@ -377,8 +381,9 @@ pub async fn act(
                 }
                 Err(err) => {
                     let field = account_form::field_of(&err);
+                    let status = refusal_status(&err);
                     errors.add(field, in_words(err)?);
-                    return render(face, s, user, None, Some((v, errors)), StatusCode::BAD_REQUEST).await;
+                    return render(face, s, user, None, Some((v, errors)), status).await;
                 }
             }
         }

@@ -126,6 +126,15 @@ pub(super) fn in_words(e: CoreError) -> Result<String, WebError> {
     })
 }
 
+/// The status of a page that shows a refusal of the core: 403 when the
+/// rules forbid it, else 400 (a value the person can correct).
+pub(super) fn refusal_status(e: &CoreError) -> StatusCode {
+    match e {
+        CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
 /// What an entry that is hidden or missing answers: the same page.
 pub(super) fn missing(s: &SignedIn, what: &str) -> Response<Body> {
     chrome::page(
