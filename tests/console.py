@@ -15,6 +15,7 @@ import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, LDAP, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -161,7 +162,15 @@ fill("User Name", "admin")
 fill("Password", "Wrong7Secret")
 press("Sign in")
 check("wrong" in text(), "a wrong password is refused in words")
-sign_in("admin", ADMIN_PW)
+# Signing in with the keyboard alone: type, Tab, type, Enter.
+field("User Name").clear()
+field("User Name").send_keys("admin", Keys.TAB)
+focused = driver.switch_to.active_element.get_attribute("id")
+check(focused == "password", f"Tab moves from the user name to the password ({focused})")
+mark()
+driver.switch_to.active_element.send_keys(ADMIN_PW, Keys.ENTER)
+wait_for_new_page()
+check(driver.current_url.endswith("/admin"), "admin signed in with the keyboard")
 driver.get(BASE + "/")
 check(driver.current_url.endswith("/admin"), "/ leads a signed-in browser to the console")
 check("User Accounts" in text(), "the User Accounts page")
@@ -174,6 +183,12 @@ check(
 csp = driver.execute_script("return document.querySelectorAll('script').length")
 check(csp == 0, "no script on the page")
 shot("user-accounts")
+# On a phone: nothing wider than the screen but the table, which scrolls.
+driver.set_window_size(390, 844)
+wide = driver.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+check(not wide, "the page fits a phone's width")
+driver.save_screenshot(os.path.join(OUT, "console-user-accounts-phone.png"))
+driver.set_window_size(1200, 1000)
 
 # The manual's flow: Server Settings > User Accounts > Add.
 follow("Add")
@@ -273,6 +288,28 @@ shot("audit")
 follow("Outbox")
 check("Outbox" in text(), "the outbox")
 shot("outbox")
+
+# Move and delete in the tree.
+follow("Groups")
+fill("Name", "Temp")
+press("Create")
+choose("Inside", "Sales (Group)")
+press("Move")
+check("Moved." in text() and "Sales" in main_text(), "a group is moved")
+press("Delete")
+check("Deleted." in text() and "Temp" not in main_text(), "a group is deleted")
+
+# The authenticator app, then a reset link: the account cannot bind.
+driver.get(BASE + "/admin/accounts/jyoung")
+press("Reset the authenticator app")
+check("The authenticator app was reset" in text(), "the authenticator app is reset")
+press("Send a password-reset link")
+check("A reset link was sent" in text(), "a reset link is sent")
+check("reset pending" in text(), "the entry shows the pending reset")
+check(not binds("jyoung", NEW_PW), "after the reset link the account cannot bind")
+driver.get(BASE + "/admin/outbox")
+check("Set a new password" in text() or "********" in text(), "the outbox shows the link, masked")
+check("jo.young@example.com" in text(), "the outbox names the recipient")
 sign_out()
 
 # --- a restricted manager -----------------------------------------------------
@@ -299,6 +336,8 @@ choose("Restrict Access To", "EMEA (Group)")
 press("Add Account")
 check("The account was added." in text(), "the manager adds a sub-user in its scope")
 check("mgr" in text(), "the manager is the new account's manager")
+driver.get(BASE + "/admin/accounts/sub2")
+check("CET" in main_text(), "the audit rows are in the manager's time zone (Europe/Paris)")
 driver.get(BASE + "/admin/accounts/sub")
 field("User Name")
 check("Save" in text(), "the manager may edit its sub-user")

@@ -8,12 +8,16 @@ mod common;
 
 use std::process::Command;
 
+use std::time::Duration;
+
+use common::smtp_sink::SmtpSink;
 use common::{cli, write_config, Daemon};
 
 #[test]
 fn the_console_adds_edits_and_refuses_as_the_core_decides() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), "");
+    let sink = SmtpSink::start();
+    let config = write_config(tmp.path(), &sink.config());
     let d = Daemon::start_in(&tmp.path().join("data"), &config);
     let admin = d.admin_password.clone().expect("bootstrap password");
     let (mgr, reader, new, sub) = (
@@ -41,6 +45,12 @@ fn the_console_adds_edits_and_refuses_as_the_core_decides() {
             "Sales",
             "--role",
             "user-management",
+            "--time-zone",
+            "Europe/Paris",
+            "--first-name",
+            "Mary",
+            "--last-name",
+            "Gerard",
             "--password-stdin",
         ],
         Some(mgr),
@@ -55,6 +65,10 @@ fn the_console_adds_edits_and_refuses_as_the_core_decides() {
             "EMEA",
             "--manager",
             "mgr",
+            "--first-name",
+            "Sam",
+            "--last-name",
+            "Ortiz",
             "--password-stdin",
         ],
         Some(sub),
@@ -94,6 +108,13 @@ fn the_console_adds_edits_and_refuses_as_the_core_decides() {
         .env("SUB_PASSWORD", sub)
         .output()
         .expect("python3 with selenium (scripts/test installs it)");
+    // The reset link the console sent: its token is a secret too.
+    if let Some(mail) = sink.wait_for(1, Duration::from_secs(10)).first() {
+        let body = mail.body();
+        if let Some(token) = body.split("reset?token=").nth(1) {
+            d.secret(token.split_whitespace().next().unwrap_or(""));
+        }
+    }
     let stdout = String::from_utf8_lossy(&run.stdout);
     for line in stdout.lines() {
         if let Some(secret) = line.strip_prefix("SECRET:") {
@@ -110,12 +131,18 @@ fn the_console_adds_edits_and_refuses_as_the_core_decides() {
         "ok: the manager may choose only its scope",
         "ok: a hidden account's entry answers like a missing one",
         "ok: the core refuses a Report Reader's Add, in words",
+        "ok: after the reset link the account cannot bind",
+        "ok: the audit rows are in the manager's time zone (Europe/Paris)",
     ] {
         assert!(report.contains(check), "{check} missing:\n{report}");
     }
     // The account the browser added is there as the core made it.
     let shown = cli(&d, &["user", "show", "sub2"], None);
     assert!(shown.contains("mgr"), "{shown}");
+    // The link went to the address on the account.
+    let mails = sink.received();
+    assert_eq!(mails.len(), 1, "one reset link");
+    assert!(mails[0].body().contains("jyoung"), "{}", mails[0].body());
     for page in [
         "sign-in",
         "user-accounts",
