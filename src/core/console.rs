@@ -50,7 +50,22 @@ impl Directory {
         };
         self.console_rules().may_read_audit(actor, seen.as_ref())?;
         let name = seen.as_ref().map(|a| a.user_name.as_str());
-        Ok(self.store.audit_records(name, since, limit)?)
+        let mut records = self.store.audit_records(name, since, limit)?;
+        if !actor.is_super() {
+            // A record by or about a visible account may name another that
+            // the actor may not see: it is left out, as that account is.
+            records.retain(|r| self.name_seen(actor, &r.actor) && self.name_seen(actor, &r.target));
+        }
+        Ok(records)
+    }
+
+    /// Whether an audit record's actor or target is one `actor` may see:
+    /// the operator, nobody (a failed sign-in's name), or a visible account
+    /// or group.
+    fn name_seen(&self, actor: &Actor, name: &str) -> bool {
+        matches!(name, "system" | "anonymous")
+            || self.account_by_user_name(actor, name).is_ok()
+            || self.node_by_name(actor, name).is_ok()
     }
 
     /// The newest messages of the outbox (their masked text only).

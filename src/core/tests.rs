@@ -1048,10 +1048,25 @@ fn the_console_reads_what_the_actor_may() {
         Err(CoreError::Forbidden(_))
     ));
     assert!(d.audit_for(&w.actor("mgr"), Some("sub1"), None, 10).is_ok());
-    assert!(matches!(
-        d.audit_for(&w.actor("mgr"), Some("gx"), None, 10),
-        Err(CoreError::NotFound(_))
-    ));
+    // A record about a visible account that names a hidden one is left
+    // out: sub1's refused attempt on gx names gx, which mgr cannot see.
+    let change = AccountChange {
+        family_name: Some("Probe".into()),
+        ..Default::default()
+    };
+    assert!(d
+        .update_account(&w.actor("sub1"), w.accounts["gx"], change, None)
+        .is_err());
+    let by_boss = d
+        .audit_for(&w.actor("boss"), Some("sub1"), None, 50)
+        .unwrap();
+    assert!(by_boss
+        .iter()
+        .any(|r| r.actor == "sub1" && r.target == "gx"));
+    let by_mgr = d
+        .audit_for(&w.actor("mgr"), Some("sub1"), None, 50)
+        .unwrap();
+    assert!(by_mgr.iter().all(|r| r.target != "gx"), "{by_mgr:?}");
     assert!(d.outbox_for(&w.actor("boss"), 10).is_ok());
     assert!(matches!(
         d.outbox_for(&w.actor("mgr"), 10),

@@ -156,5 +156,10 @@ mod tests {
         assert_eq!(scim_operation(&Method::GET, "/alice-secret"), "GET other");
         assert_eq!(scim_operation(&Method::GET, ""), "GET root");
         assert_eq!(web_operation(&Method::GET, "/account/x"), "GET /account");
+        assert_eq!(
+            web_operation(&Method::POST, "/admin/accounts/x/save"),
+            "POST /admin"
+        );
+        assert_eq!(web_operation(&Method::GET, "/"), "GET /");
     }
 }

@@ -532,3 +532,88 @@ pub fn check(
 pub fn optional(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_land_beside_their_field() {
+        let cases = [
+            (
+                CoreError::InvalidUserName {
+                    name: "a b".into(),
+                    reason: "letters and digits only",
+                },
+                "user_name",
+            ),
+            (CoreError::Conflict("user name"), "user_name"),
+            (CoreError::InvalidTimeZone("Mars/Base".into()), "time_zone"),
+            (
+                CoreError::InvalidValue {
+                    field: "mobile phone",
+                    reason: "x".into(),
+                },
+                "mobile",
+            ),
+            (
+                CoreError::Forbidden("you cannot give the account type Administrator".into()),
+                "account_type",
+            ),
+            (
+                CoreError::Forbidden("you cannot grant the security role x".into()),
+                "roles",
+            ),
+            (
+                CoreError::Forbidden("you cannot restrict an account to a group outside".into()),
+                "restricted_to",
+            ),
+            (CoreError::NotFound("group"), "restricted_to"),
+            (
+                CoreError::Forbidden("a Report Reader account is read only".into()),
+                "",
+            ),
+        ];
+        for (e, field) in cases {
+            assert_eq!(field_of(&e), field, "{e}");
+        }
+    }
+
+    #[test]
+    fn a_post_changes_only_the_fields_it_carries() {
+        let base = Values {
+            user_name: "jo".into(),
+            last_name: "Young".into(),
+            roles: vec!["user-management".into()],
+            ..Values::default()
+        };
+        let v = Values::from_form(&Form::parse(b"last_name=Old"), &base);
+        assert_eq!((v.user_name.as_str(), v.last_name.as_str()), ("jo", "Old"));
+        assert_eq!(v.roles, ["user-management"]);
+        let v = Values::from_form(&Form::parse(b"roles-shown=1"), &base);
+        assert!(v.roles.is_empty());
+        let v = Values::from_form(
+            &Form::parse(b"roles-shown=1&role-remote-assistance=on&role-x=off"),
+            &base,
+        );
+        assert_eq!(v.roles, ["remote-assistance"]);
+    }
+
+    #[test]
+    fn field_values_are_escaped() {
+        let v = Values {
+            first_name: "<script>\"x\"".into(),
+            ..Values::default()
+        };
+        let c = Choices {
+            nodes: Vec::new(),
+            unrestricted: true,
+            roles: vec!["a\"b".into()],
+            admin_levels: false,
+        };
+        let html = fields(Mode::Add, &v, &Errors::default(), &c);
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;&quot;x&quot;"));
+        assert!(html.contains("role-a&quot;b"));
+    }
+}

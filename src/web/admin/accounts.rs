@@ -142,3 +142,42 @@ pub async fn show(face: &HttpFace, s: &SignedIn, query: &Form) -> Result<Respons
         &body,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_is_a_filter_of_the_core() {
+        assert_eq!(filter("", None), Filter::True);
+        let Filter::And(parts) = filter("jo", Some(Status::Inactive)) else {
+            panic!("an And");
+        };
+        assert_eq!(parts.len(), 2);
+        let Filter::Or(names) = &parts[0] else {
+            panic!("an Or of the name fields");
+        };
+        let fields: Vec<AccountField> = names
+            .iter()
+            .filter_map(|f| match f {
+                Filter::Test(field, _) => Some(*field),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                AccountField::UserName,
+                AccountField::FullName,
+                AccountField::Email
+            ]
+        );
+        assert_eq!(
+            parts[1],
+            Filter::Test(
+                AccountField::Status,
+                Test::Equals(Value::Text("inactive".into()))
+            )
+        );
+    }
+}
