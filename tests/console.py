@@ -24,6 +24,7 @@ MGR_PW = os.environ["MGR_PASSWORD"]
 READER_PW = os.environ["READER_PASSWORD"]
 NEW_PW = os.environ["NEW_PASSWORD"]
 SUB_PW = os.environ["SUB_PASSWORD"]
+TRAVELLER_PW = os.environ["TRAVELLER_PASSWORD"]
 
 os.makedirs(OUT, exist_ok=True)
 profile = tempfile.mkdtemp(prefix="console-chromium-")
@@ -298,6 +299,14 @@ press("Move")
 check("Moved." in text() and "Sales" in main_text(), "a group is moved")
 press("Delete")
 check("Deleted." in text() and "Temp" not in main_text(), "a group is deleted")
+
+# A recognised computer, revoked: the next bind is asked for a code.
+driver.get(BASE + "/admin/accounts/traveller")
+check("address:127.0.0.1" in text(), "the entry lists the recognised computer")
+check(binds("traveller", TRAVELLER_PW), "the recognised computer binds without a code")
+press("Revoke")
+check("1 computer forgotten" in text(), "the computer is revoked")
+check(not binds("traveller", TRAVELLER_PW), "a revoked computer is asked for a code again")
 
 # The authenticator app, then a reset link: the account cannot bind.
 driver.get(BASE + "/admin/accounts/jyoung")
