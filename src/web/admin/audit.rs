@@ -44,7 +44,12 @@ pub fn table(s: &SignedIn, records: &[AuditRecord]) -> String {
 }
 
 pub async fn show(face: &HttpFace, s: &SignedIn, q: &Form) -> Result<Response<Body>, WebError> {
-    let user = q.get("user").trim().to_owned();
+    // Anyone but a super admin reads one account's records: their own
+    // unless they name another.
+    let user = match q.get("user").trim() {
+        "" if !s.actor.is_super() => s.account.user_name.clone(),
+        u => u.to_owned(),
+    };
     let since_text = q.get("since").trim().to_owned();
     let mut problem = None;
     let since = if since_text.is_empty() {
