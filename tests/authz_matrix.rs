@@ -11,7 +11,9 @@
 //! refuses every LDAP write with unwillingToPerform, the directory being
 //! provisioned over SCIM); SCIM (GET, POST, PATCH, PUT); the self-service
 //! pages (`/account`: the signed-in account's own data only, so only the
-//! "self" rows apply there).
+//! "self" rows apply there); the administrator's console (`/admin`: an
+//! account's entry read, its Save posted with one field changed, and the
+//! Add form).
 
 mod common;
 
@@ -269,7 +271,10 @@ enum Face {
     Ldap,
     Scim,
     Web,
+    Console,
 }
+
+const FACES: &[Face] = &[Face::Ldap, Face::Scim, Face::Web, Face::Console];
 
 /// The actions each face offers, and on which targets.
 fn applies(face: Face, action: Action, target: Target) -> bool {
@@ -283,6 +288,12 @@ fn applies(face: Face, action: Action, target: Target) -> bool {
         Face::Web => {
             target == Target::Myself && matches!(action, Read | ChangeTimeZone | ResetPassword)
         }
+        // The console sets no password (it sends reset links) and grants
+        // admin levels in a form of its own, for super admins only.
+        Face::Console => !matches!(
+            action,
+            ResetPassword | ResetPasswordWrongOld | ChangeAdminLevel
+        ),
     }
 }
 
@@ -466,7 +477,7 @@ fn generate() -> (Vec<Cell>, Vec<NewAccount>) {
             accounts.push(target_account(a, t, &name));
             read_targets.insert(t, name);
         }
-        for face in [Face::Ldap, Face::Scim, Face::Web] {
+        for &face in FACES {
             for &action in ACTIONS {
                 for &t in TARGETS {
                     if !applies(face, action, t) {
@@ -828,27 +839,31 @@ fn build(accounts: &[NewAccount]) -> World {
                      "Operations": [{"op": "add", "path": "members", "value": list}]},
         }));
     }
-    assert!(
-        ops.len() <= 1000,
-        "{} operations: split the bulk",
-        ops.len()
-    );
-    let bulk = json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
-        "Operations": ops,
-    });
-    let answer = scim.call(&root, "POST", "/Bulk", Some(&bulk));
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    let mut ids = HashMap::new();
-    for op in answer.json()["Operations"].as_array().unwrap() {
-        let status = op["status"].as_str().unwrap_or("");
-        assert!(status.starts_with('2'), "bulk operation failed: {op}");
-        if let Some(bulk_id) = op["bulkId"].as_str() {
-            let location = op["location"].as_str().unwrap();
-            ids.insert(
-                bulk_id.to_owned(),
-                location.rsplit('/').next().unwrap().to_owned(),
-            );
+    // At most 1,000 operations a request: later requests name the accounts
+    // earlier ones made by their ids (a bulkId reaches only its own request).
+    let mut ids: HashMap<String, String> = HashMap::new();
+    for chunk in ops.chunks(1000) {
+        let mut text = Value::Array(chunk.to_vec()).to_string();
+        for (bulk_id, id) in &ids {
+            text = text.replace(&format!("\"bulkId:{bulk_id}\""), &format!("\"{id}\""));
+        }
+        let chunk: Value = serde_json::from_str(&text).unwrap();
+        let bulk = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": chunk,
+        });
+        let answer = scim.call(&root, "POST", "/Bulk", Some(&bulk));
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        for op in answer.json()["Operations"].as_array().unwrap() {
+            let status = op["status"].as_str().unwrap_or("");
+            assert!(status.starts_with('2'), "bulk operation failed: {op}");
+            if let Some(bulk_id) = op["bulkId"].as_str() {
+                let location = op["location"].as_str().unwrap();
+                ids.insert(
+                    bulk_id.to_owned(),
+                    location.rsplit('/').next().unwrap().to_owned(),
+                );
+            }
         }
     }
 
@@ -938,6 +953,7 @@ fn check(w: &World, ldap: &mut Ldap, cell: &Cell) -> Result<(), String> {
         Face::Scim => check_scim(w, cell),
         Face::Ldap => check_ldap(w, ldap, cell),
         Face::Web => check_web(w, cell),
+        Face::Console => check_console(w, cell),
     }
 }
 
@@ -1278,6 +1294,185 @@ fn check_web(w: &World, cell: &Cell) -> Result<(), String> {
     }
 }
 
+/// Signs in to the console as `user`; the browser and the session's CSRF
+/// token.
+fn console(w: &World, user: &str) -> Result<(Browser, String), String> {
+    let mut b = Browser {
+        addr: w.d.http.unwrap(),
+        cookies: HashMap::new(),
+    };
+    let page = b.request("GET", "/admin", &[]);
+    let csrf = form_field(&page.body, "csrf");
+    let signed = b.request(
+        "POST",
+        "/admin/sign-in",
+        &[
+            ("csrf", &csrf),
+            ("user", user),
+            ("password", PW),
+            ("code", ""),
+        ],
+    );
+    if signed.status != 303 {
+        return Err(format!("console sign-in answered {}", signed.status));
+    }
+    let home = b.request("GET", "/admin", &[]);
+    if home.status != 200 {
+        return Err(format!("the console answered {}", home.status));
+    }
+    let csrf = form_field(&home.body, "csrf");
+    Ok((b, csrf))
+}
+
+/// Is `a` the console's refusal `expect` calls for? A hidden account
+/// answers exactly as a missing one.
+fn console_refusal(
+    b: &mut Browser,
+    a: &Answer,
+    expect: Expect,
+    missing_path: &str,
+) -> Result<(), String> {
+    let wanted: &[u16] = match expect {
+        Expect::Forbidden => &[403],
+        Expect::Hidden => &[404],
+        Expect::UnseenReference => &[400, 403],
+        _ => unreachable!(),
+    };
+    if !wanted.contains(&a.status) {
+        return Err(format!("answered {}", a.status));
+    }
+    if expect == Expect::Hidden {
+        let missing = b.request("GET", missing_path, &[]);
+        if missing.body != a.body {
+            return Err("hidden, but not answered as missing".into());
+        }
+    }
+    Ok(())
+}
+
+fn check_console(w: &World, cell: &Cell) -> Result<(), String> {
+    let a = &ACTORS[cell.actor];
+    let (mut b, csrf) = console(w, &cell.acting)?;
+    if cell.action == Action::Create {
+        let (m, place) = shape(a, cell.target);
+        let manager = manager_name(a, &m);
+        let answer = b.request(
+            "POST",
+            "/admin/accounts/new",
+            &[
+                ("csrf", &csrf),
+                ("user_name", &cell.subject),
+                ("password", PW),
+                ("password2", PW),
+                ("first_name", "New"),
+                ("last_name", "Account"),
+                ("account_type", "report-reader"),
+                ("auth_method", "password"),
+                ("restricted_to", &w.groups[place.group()]),
+                ("manager", &manager),
+            ],
+        );
+        let found = w.find(&cell.subject);
+        return match cell.expect {
+            Expect::Allow => {
+                if answer.status != 303 {
+                    return Err(format!("answered {}", answer.status));
+                }
+                let found = found.ok_or("answered 303 but no account")?;
+                let got = &found["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]
+                    ["manager"]["value"];
+                if got != &json!(w.ids[&manager]) {
+                    return Err(format!("created with the wrong manager: {found}"));
+                }
+                Ok(())
+            }
+            e => {
+                console_refusal(&mut b, &answer, e, "/admin/accounts/nosuchaccount")?;
+                match found {
+                    None => Ok(()),
+                    Some(f) => Err(format!("refused but created: {f}")),
+                }
+            }
+        };
+    }
+    let entry = format!("/admin/accounts/{}", cell.subject);
+    let before = w.user(&cell.subject);
+    let new_type_stored = if new_type(&before) == "Administrator" {
+        "administrator"
+    } else {
+        "remote-assistance-technician"
+    };
+    let removing = has_role(&before, "user-management");
+    let change: Vec<(&str, &str)> = match cell.action {
+        Action::Read => Vec::new(),
+        Action::ChangeAttributes => vec![("last_name", "Changed")],
+        Action::ChangeTimeZone => vec![("time_zone", "Asia/Tokyo")],
+        Action::ChangeRoles if removing => vec![("roles-shown", "1")],
+        Action::ChangeRoles => vec![("roles-shown", "1"), ("role-user-management", "on")],
+        Action::GrantRoleNotHeld => vec![("roles-shown", "1"), ("role-remote-assistance", "on")],
+        Action::ChangeType => vec![("account_type", new_type_stored)],
+        Action::Deactivate => vec![("status", "inactive")],
+        other => unreachable!("{other:?} in the console"),
+    };
+    let answer = if cell.action == Action::Read {
+        b.request("GET", &entry, &[])
+    } else {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(change);
+        b.request("POST", &format!("{entry}/save"), &form)
+    };
+    let after = w.user(&cell.subject);
+    match cell.expect {
+        Expect::Allow => {
+            if answer.status != 200 {
+                return Err(format!("answered {}", answer.status));
+            }
+            let took = match cell.action {
+                Action::Read => answer
+                    .body
+                    .contains(&format!("<dt>User Name</dt><dd>{}</dd>", cell.subject)),
+                Action::ChangeAttributes => after["name"]["familyName"] == "Changed",
+                Action::ChangeTimeZone => after["timezone"] == "Asia/Tokyo",
+                Action::ChangeRoles => has_role(&after, "user-management") != removing,
+                Action::GrantRoleNotHeld => has_role(&after, "remote-assistance"),
+                Action::ChangeType => after[EXT]["accountType"] == json!(new_type(&before)),
+                Action::Deactivate => after["active"] == false,
+                _ => unreachable!(),
+            };
+            if took {
+                Ok(())
+            } else {
+                Err(format!("answered 200 but nothing took effect: {after}"))
+            }
+        }
+        e => {
+            let missing = if cell.action == Action::Read {
+                "/admin/accounts/nosuchaccount".to_owned()
+            } else {
+                "/admin/accounts/nosuchaccount/save".to_owned()
+            };
+            if e == Expect::Hidden && cell.action != Action::Read {
+                // A post to a missing account's entry, for the comparison.
+                let m = b.request("POST", &missing, &[("csrf", &csrf)]);
+                if m.status != answer.status || m.body != answer.body {
+                    return Err(format!(
+                        "hidden answered {}, missing {}",
+                        answer.status, m.status
+                    ));
+                }
+            } else {
+                console_refusal(&mut b, &answer, e, &missing)?;
+            }
+            if after != before {
+                return Err(format!(
+                    "refused, but the account changed: {before} -> {after}"
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
 #[test]
 fn every_cell_of_the_authorisation_matrix() {
     let started = Instant::now();
@@ -1314,7 +1509,7 @@ fn every_cell_of_the_authorisation_matrix() {
         "authorisation matrix: {total} cells checked in {:?} (setup {setup:?})",
         started.elapsed()
     );
-    for face in [Face::Ldap, Face::Scim, Face::Web] {
+    for &face in FACES {
         let n: usize = checked
             .iter()
             .filter(|((f, _), _)| *f == face)
@@ -1323,7 +1518,7 @@ fn every_cell_of_the_authorisation_matrix() {
         println!("  {face:?}: {n}");
     }
     for a in ACTORS {
-        let per: Vec<String> = [Face::Ldap, Face::Scim, Face::Web]
+        let per: Vec<String> = FACES
             .iter()
             .map(|f| format!("{f:?} {}", checked.get(&(*f, a.name)).copied().unwrap_or(0)))
             .collect();

@@ -334,6 +334,36 @@ impl Rules<'_> {
             forbidden("only a super admin may create super admins and account admins")
         }
     }
+
+    /// The whole audit log is a super admin's to read; anyone else reads
+    /// the records of one account it can see (`seen`, already checked
+    /// visible by the caller).
+    pub fn may_read_audit(&self, actor: &Actor, seen: Option<&Account>) -> CoreResult<()> {
+        if actor.is_super() || seen.is_some() {
+            Ok(())
+        } else {
+            forbidden("the whole audit log is for super admins: choose one account")
+        }
+    }
+
+    /// The outbox names every recipient: super admins only.
+    pub fn may_read_outbox(&self, actor: &Actor) -> CoreResult<()> {
+        if actor.is_super() {
+            Ok(())
+        } else {
+            forbidden("the outbox is for super admins")
+        }
+    }
+
+    /// A bearer token acts with its account's rights: the operator and
+    /// super admins issue and revoke anyone's, an account its own.
+    pub fn may_handle_token(&self, actor: &Actor, owner: AccountId) -> CoreResult<()> {
+        if actor.is_super() || actor.id() == Some(owner) {
+            Ok(())
+        } else {
+            forbidden("only a super admin may handle another account's tokens")
+        }
+    }
 }
 
 /// Tree shape: business entities sit at the top or under other business

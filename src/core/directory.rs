@@ -1913,8 +1913,8 @@ impl Directory {
 
     // --- bearer tokens -----------------------------------------------------
 
-    /// Issues a bearer token acting with `user_name`'s rights. Only the
-    /// operator (the command line) issues tokens. The secret is returned
+    /// Issues a bearer token acting with `user_name`'s rights: the
+    /// operator and super admins for anyone, an account for itself. The secret is returned
     /// once and stored only as its SHA-256.
     pub fn issue_token(
         &self,
@@ -1933,12 +1933,8 @@ impl Directory {
             &target,
             &detail,
             || -> CoreResult<(TokenInfo, String)> {
-                if !matches!(actor, Actor::System) {
-                    return Err(CoreError::Forbidden(
-                        "bearer tokens are issued with `dirgate token issue`".into(),
-                    ));
-                }
                 let account = self.account_by_user_name(actor, user_name)?;
+                self.rules().may_handle_token(actor, account.id)?;
                 usable(&account)?;
                 let secret = format!(
                     "{TOKEN_PREFIX}{}",
@@ -1993,12 +1989,12 @@ impl Directory {
     }
 
     pub fn list_tokens(&self, actor: &Actor) -> CoreResult<Vec<TokenInfo>> {
-        if !matches!(actor, Actor::System) {
-            return Err(CoreError::Forbidden(
-                "tokens are listed by the operator".into(),
-            ));
+        // Super admins see every token, anyone else its own.
+        let mut tokens = self.store.list_tokens()?;
+        if !actor.is_super() {
+            tokens.retain(|t| Some(t.account) == actor.id());
         }
-        Ok(self.store.list_tokens()?)
+        Ok(tokens)
     }
 
     pub fn revoke_token(&self, actor: &Actor, id: Uuid) -> CoreResult<()> {
@@ -2010,11 +2006,17 @@ impl Directory {
             &target,
             detail,
             || -> CoreResult<()> {
-                if !matches!(actor, Actor::System) {
-                    return Err(CoreError::Forbidden(
-                        "tokens are revoked by the operator".into(),
-                    ));
+                let owner = self
+                    .store
+                    .list_tokens()?
+                    .into_iter()
+                    .find(|t| t.id == id)
+                    .ok_or(CoreError::NotFound("token"))?;
+                if !actor.is_super() && Some(owner.account) != actor.id() {
+                    // Another's token answers like a missing one.
+                    return Err(CoreError::NotFound("token"));
                 }
+                self.rules().may_handle_token(actor, owner.account)?;
                 Ok(self.store.revoke_token(id, Timestamp::now())?)
             },
         )

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod console;
 pub mod directory;
 pub mod enrolment;
 pub mod error;

@@ -794,8 +794,28 @@ fn tokens_act_for_their_account_and_die_when_revoked() {
         d.token_actor(&secret[..secret.len() - 1]),
         Err(CoreError::InvalidToken)
     ));
-    // Only the operator issues tokens.
-    assert!(d.issue_token(&w.actor("boss"), "mgr", None).is_err());
+    // The operator and super admins issue anyone's tokens; an account
+    // issues its own, and no one else's.
+    let (by_boss, boss_secret) = d.issue_token(&w.actor("boss"), "mgr", None).unwrap();
+    assert_eq!(by_boss.account, w.accounts["mgr"]);
+    let (own, own_secret) = d.issue_token(&w.actor("sub1"), "sub1", None).unwrap();
+    assert!(matches!(
+        d.issue_token(&w.actor("sub1"), "sub2", None),
+        Err(CoreError::Forbidden(_))
+    ));
+    // Each sees its own tokens; a super admin every one.
+    let sub1_sees = d.list_tokens(&w.actor("sub1")).unwrap();
+    assert!(sub1_sees.iter().all(|t| t.account == w.accounts["sub1"]));
+    assert!(sub1_sees.iter().any(|t| t.id == own.id));
+    assert!(d.list_tokens(&w.actor("boss")).unwrap().len() >= 3);
+    // Another's token answers like a missing one; one's own is revoked.
+    assert!(matches!(
+        d.revoke_token(&w.actor("sub1"), by_boss.id),
+        Err(CoreError::NotFound(_))
+    ));
+    d.revoke_token(&w.actor("sub1"), own.id).unwrap();
+    assert!(d.token_actor(&own_secret).is_err());
+    assert!(d.token_actor(&boss_secret).is_ok());
     // An inactive account's token stops working.
     let change = AccountChange {
         status: Some(Status::Inactive),
@@ -1005,4 +1025,70 @@ fn the_right_to_set_a_password_is_asked_alone_and_changes_nothing() {
     ));
     let after = d.account(&Actor::System, w.accounts["sub2"]).unwrap();
     assert_eq!(before.version, after.version);
+}
+
+#[test]
+fn the_console_reads_what_the_actor_may() {
+    let w = World::new();
+    let d = &w.dir;
+    // Roles: a super admin may grant every known role, others what they hold.
+    let all = d.grantable_roles(&w.actor("boss")).unwrap();
+    assert!(all.iter().any(|r| r == "remote-assistance"));
+    assert_eq!(
+        d.grantable_roles(&w.actor("mgr")).unwrap(),
+        ["user-management"]
+    );
+    assert!(d.grantable_roles(&w.actor("plain")).unwrap().is_empty());
+    // Restrictions: only the actor's scope.
+    let names: Vec<String> = d
+        .restriction_choices(&w.actor("mgr"))
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    assert!(names.contains(&"Sales".to_owned()), "{names:?}");
+    assert!(!names.contains(&"Globex".to_owned()), "{names:?}");
+    // The whole audit log is a super admin's; one account's rows for anyone
+    // who sees it; a hidden account is missing.
+    assert!(d.audit_for(&w.actor("boss"), None, None, 10).is_ok());
+    assert!(matches!(
+        d.audit_for(&w.actor("mgr"), None, None, 10),
+        Err(CoreError::Forbidden(_))
+    ));
+    assert!(d.audit_for(&w.actor("mgr"), Some("sub1"), None, 10).is_ok());
+    // A record about a visible account that names a hidden one is left
+    // out: sub1's refused attempt on gx names gx, which mgr cannot see.
+    let change = AccountChange {
+        family_name: Some("Probe".into()),
+        ..Default::default()
+    };
+    assert!(d
+        .update_account(&w.actor("sub1"), w.accounts["gx"], change, None)
+        .is_err());
+    let by_boss = d
+        .audit_for(&w.actor("boss"), Some("sub1"), None, 50)
+        .unwrap();
+    assert!(by_boss
+        .iter()
+        .any(|r| r.actor == "sub1" && r.target == "gx"));
+    let by_mgr = d
+        .audit_for(&w.actor("mgr"), Some("sub1"), None, 50)
+        .unwrap();
+    assert!(by_mgr.iter().all(|r| r.target != "gx"), "{by_mgr:?}");
+    assert!(d.outbox_for(&w.actor("boss"), 10).is_ok());
+    assert!(matches!(
+        d.outbox_for(&w.actor("mgr"), 10),
+        Err(CoreError::Forbidden(_))
+    ));
+    // Who may manage whom, as the rules say.
+    let sub1 = d.account(&Actor::System, w.accounts["sub1"]).unwrap();
+    assert!(d.may_manage(&w.actor("mgr"), &sub1).unwrap());
+    assert!(!d.may_manage(&w.actor("gx"), &sub1).unwrap());
+    assert!(d.may_create_accounts(&w.actor("mgr")));
+    assert!(!d.may_create_accounts(&w.actor("gx")));
+    // A reset link needs the right to manage the account.
+    assert!(matches!(
+        d.send_reset_link(&w.actor("plain"), w.accounts["sub1"], "https://x"),
+        Err(CoreError::Forbidden(_))
+    ));
 }

@@ -113,6 +113,8 @@ fn web_operation(method: &Method, path: &str) -> String {
     let page = match path {
         "/forgot" => "/forgot",
         "/reset" => "/reset",
+        "/" => "/",
+        p if p == "/admin" || p.starts_with("/admin/") => "/admin",
         _ => "/account",
     };
     format!("{} {page}", method_name(method))
@@ -154,5 +156,10 @@ mod tests {
         assert_eq!(scim_operation(&Method::GET, "/alice-secret"), "GET other");
         assert_eq!(scim_operation(&Method::GET, ""), "GET root");
         assert_eq!(web_operation(&Method::GET, "/account/x"), "GET /account");
+        assert_eq!(
+            web_operation(&Method::POST, "/admin/accounts/x/save"),
+            "POST /admin"
+        );
+        assert_eq!(web_operation(&Method::GET, "/"), "GET /");
     }
 }

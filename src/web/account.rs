@@ -62,14 +62,14 @@ fn signed_out(
 
 // --- the session -----------------------------------------------------------
 
-struct SignedIn {
-    session: SessionView,
-    actor: Actor,
-    account: Account,
+pub(super) struct SignedIn {
+    pub(super) session: SessionView,
+    pub(super) actor: Actor,
+    pub(super) account: Account,
 }
 
 /// Why there is no session to act in.
-enum NoSession {
+pub(super) enum NoSession {
     None,
     /// A reset was asked for since sign-in: the account is locked.
     ResetPending,
@@ -77,7 +77,7 @@ enum NoSession {
     PasswordChanged,
 }
 
-async fn signed_in(
+pub(super) async fn signed_in(
     face: &HttpFace,
     headers: &HeaderMap,
 ) -> Result<Result<SignedIn, NoSession>, WebError> {
@@ -119,7 +119,7 @@ async fn signed_in(
     }))
 }
 
-const RESET_PENDING: &str = "A new password was asked for this account, so it cannot sign in until one is set: use the link sent to its email address, or ask for a new link.";
+pub(super) const RESET_PENDING: &str = "A new password was asked for this account, so it cannot sign in until one is set: use the link sent to its email address, or ask for a new link.";
 
 fn no_session(face: &HttpFace, headers: &HeaderMap, why: NoSession) -> Response<Body> {
     match why {
@@ -173,7 +173,7 @@ enum Note {
     Refused(Vec<String>),
 }
 
-fn time_zone_names() -> &'static [String] {
+pub(super) fn time_zone_names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut names: Vec<String> = jiff::tz::db()
@@ -317,29 +317,51 @@ pub async fn sign_in(
     request: Request<Incoming>,
     peer: Peer,
 ) -> Result<Response<Body>, WebError> {
-    let client = peer.addr.ip();
     let headers = request.headers().clone();
     let fields = form::read(request).await?;
+    let user = fields.get("user").trim().to_owned();
+    match authenticate_form(face, &headers, &fields, peer, "/account").await? {
+        Ok(response) => Ok(response),
+        Err((status, class, text)) => Ok(signed_out(
+            face,
+            &headers,
+            status,
+            &user,
+            Some((class, &text)),
+        )),
+    }
+}
+
+/// A refused sign-in: the status, the message's class and its text.
+pub(super) type Refused = (StatusCode, &'static str, String);
+
+/// Checks a posted sign-in form (CSRF token, the address's failures, user
+/// name, password and code) and, when it succeeds, starts a session and
+/// answers with a redirect to `then`. Shared by `/account` and `/admin`.
+pub(super) async fn authenticate_form(
+    face: &HttpFace,
+    headers: &HeaderMap,
+    fields: &form::Form,
+    peer: Peer,
+    then: &'static str,
+) -> Result<Result<Response<Body>, Refused>, WebError> {
+    let client = peer.addr.ip();
     if !face
         .web
         .sessions
-        .form_token_matches(&headers, fields.get("csrf"))
+        .form_token_matches(headers, fields.get("csrf"))
     {
         return Err(WebError::Csrf);
     }
     let user = fields.get("user").trim().to_owned();
     if face.web.failed_sign_ins.exhausted(client) {
         info!(%client, "too many failed sign-ins from one address");
-        return Ok(signed_out(
-            face,
-            &headers,
+        return Ok(Err((
             StatusCode::TOO_MANY_REQUESTS,
-            &user,
-            Some((
-                "error",
-                "Too many sign-ins failed from your address. Wait a quarter of an hour, then try again.",
-            )),
-        ));
+            "error",
+            "Too many sign-ins failed from your address. Wait a quarter of an hour, then try again."
+                .to_owned(),
+        )));
     }
     // Behind a proxy every client has the proxy's address: no computer is
     // recognised by it.
@@ -365,10 +387,10 @@ pub async fn sign_in(
     ) {
         face.web.failed_sign_ins.record(client);
     }
-    let (status, class, text) = match result {
+    match result {
         Ok(account) => {
             // A session the browser held before ends: a new id at sign-in.
-            if let Some(old) = session::cookie(&headers, SESSION_COOKIE) {
+            if let Some(old) = session::cookie(headers, SESSION_COOKIE) {
                 face.web.sessions.end(&old);
             }
             let id = account.id;
@@ -377,25 +399,18 @@ pub async fn sign_in(
                 .run(move |d| d.actor_with_password_stamp(id))
                 .await?;
             let view = face.web.sessions.create(account.id, stamp);
-            info!(user = %account.user_name, %client, "signed in to the account page");
+            info!(user = %account.user_name, %client, page = then, "signed in");
             let mut response = html(StatusCode::SEE_OTHER, String::new());
             response
                 .headers_mut()
-                .insert(LOCATION, HeaderValue::from_static("/account"));
-            return Ok(with_cookie(
+                .insert(LOCATION, HeaderValue::from_static(then));
+            Ok(Ok(with_cookie(
                 response,
                 &session::set_cookie(SESSION_COOKIE, Some(&view.id)),
-            ));
+            )))
         }
-        Err(e) => refusal(e)?,
-    };
-    Ok(signed_out(
-        face,
-        &headers,
-        status,
-        &user,
-        Some((class, &text)),
-    ))
+        Err(e) => Ok(Err(refusal(e)?)),
+    }
 }
 
 /// What the sign-in form says when authentication did not succeed: the

@@ -24,6 +24,18 @@ impl Form {
         }
     }
 
+    /// Whether the form has a field of this name.
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.iter().any(|(n, _)| n == name)
+    }
+
+    /// The names of the fields that start with `prefix`, without it.
+    pub fn names_after<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields
+            .iter()
+            .filter_map(move |(n, _)| n.strip_prefix(prefix))
+    }
+
     /// A field's value, or "" when it is missing.
     pub fn get(&self, name: &str) -> &str {
         self.fields

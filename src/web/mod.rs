@@ -10,6 +10,7 @@
 //! session id is ever logged.
 
 mod account;
+mod admin;
 mod forgot;
 pub mod form;
 mod limit;
@@ -89,7 +90,9 @@ pub fn public_url(config: &Config, https: Option<SocketAddr>, http: Option<Socke
 
 /// Whether `path` is one of the pages.
 pub fn serves(path: &str) -> bool {
-    matches!(path, "/forgot" | "/reset" | "/account") || path.starts_with("/account/")
+    matches!(path, "/" | "/forgot" | "/reset" | "/account")
+        || path.starts_with("/account/")
+        || admin::serves(path)
 }
 
 /// What can stop a page request before its handler answers.
@@ -198,7 +201,9 @@ pub async fn handle(face: &HttpFace, request: Request<Incoming>, peer: Peer) -> 
         (&Method::POST, action) if action.starts_with("/account/") => {
             account::act(face, request, &action["/account/".len()..]).await
         }
-        (_, "/forgot" | "/reset" | "/account") => Err(WebError::Method),
+        (&Method::GET, "/") => Ok(admin::root(face, &request).await),
+        (_, p) if admin::serves(p) => admin::handle(face, request, peer).await,
+        (_, "/" | "/forgot" | "/reset" | "/account") => Err(WebError::Method),
         _ => Err(WebError::NotFound),
     };
     result.unwrap_or_else(WebError::into_response)
@@ -226,7 +231,15 @@ mod tests {
         for p in ["/forgot", "/reset", "/account", "/account/password"] {
             assert!(serves(p), "{p}");
         }
-        for p in ["/", "/accounts", "/scim/v2/Users", "/forgotten"] {
+        for p in ["/admin", "/admin/accounts/new", "/"] {
+            assert!(serves(p), "{p}");
+        }
+        for p in [
+            "/accounts",
+            "/administrator",
+            "/scim/v2/Users",
+            "/forgotten",
+        ] {
             assert!(!serves(p), "{p}");
         }
     }

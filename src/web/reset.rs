@@ -73,7 +73,7 @@ fn form_page(csrf: &str, token: &str, problems: &[String]) -> String {
 }
 
 /// Each broken rule of the policy, in words, as a sentence.
-pub fn rules_in_words(rules: &[PasswordRule]) -> Vec<String> {
+pub(super) fn rules_in_words(rules: &[PasswordRule]) -> Vec<String> {
     rules
         .iter()
         .map(|r| {

@@ -1,0 +1,100 @@
+//! Signing in to the console, as `/account` does (password, then a code
+//! when the account's method asks for one; the same throttles), and out.
+
+use hyper::body::Incoming;
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+
+use super::{NoSession, SignedIn};
+use crate::http::{Body, HttpFace, Peer};
+use crate::web::account::{authenticate_form, RESET_PENDING};
+use crate::web::page::{csrf_field, escape, html, layout, message};
+use crate::web::{form, session, with_cookie, FormToken, WebError};
+
+fn form_page(token: &str, user: &str, note: Option<(&str, &str)>) -> String {
+    let note = note
+        .map(|(class, text)| message(class, text))
+        .unwrap_or_default();
+    layout(
+        "Server Settings: sign in",
+        &format!(
+            "{note}<form method=\"post\" action=\"/admin/sign-in\">{csrf}\
+             <label for=\"user\">User Name</label>\
+             <input id=\"user\" name=\"user\" value=\"{user}\" autocomplete=\"username\" autocapitalize=\"none\" required>\
+             <label for=\"password\">Password</label>\
+             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+             <label for=\"code\">One-time code (if you were asked for one)</label>\
+             <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"6\">\
+             <button type=\"submit\">Sign in</button></form>\
+             <p><a href=\"/forgot\">Forgotten your password?</a></p>",
+            csrf = csrf_field(token),
+            user = escape(user),
+        ),
+    )
+}
+
+fn signed_out(
+    face: &HttpFace,
+    headers: &HeaderMap,
+    status: StatusCode,
+    user: &str,
+    note: Option<(&str, &str)>,
+) -> Response<Body> {
+    let token = FormToken::of(&face.web.sessions, headers);
+    token.apply(html(status, form_page(&token.value, user, note)))
+}
+
+/// The answer to a request without a live session: the sign-in form, with
+/// the reason when a session ended.
+pub fn page_for(
+    face: &HttpFace,
+    headers: &HeaderMap,
+    why: NoSession,
+    method: &Method,
+) -> Response<Body> {
+    let (status, note) = match why {
+        NoSession::None if method == Method::GET => (StatusCode::OK, None),
+        NoSession::None => (
+            StatusCode::UNAUTHORIZED,
+            Some("You are not signed in, or your session has ended. Sign in again."),
+        ),
+        NoSession::ResetPending => (StatusCode::FORBIDDEN, Some(RESET_PENDING)),
+        NoSession::PasswordChanged => (
+            StatusCode::UNAUTHORIZED,
+            Some("The password of this account was changed, so you were signed out. Sign in with the new one."),
+        ),
+    };
+    signed_out(face, headers, status, "", note.map(|n| ("error", n)))
+}
+
+pub async fn submit(
+    face: &HttpFace,
+    request: Request<Incoming>,
+    peer: Peer,
+) -> Result<Response<Body>, WebError> {
+    let headers = request.headers().clone();
+    let fields = form::read(request).await?;
+    let user = fields.get("user").trim().to_owned();
+    Ok(
+        match authenticate_form(face, &headers, &fields, peer, "/admin").await? {
+            Ok(response) => response,
+            Err((status, class, text)) => {
+                signed_out(face, &headers, status, &user, Some((class, &text)))
+            }
+        },
+    )
+}
+
+pub fn sign_out(face: &HttpFace, headers: &HeaderMap, s: &SignedIn) -> Response<Body> {
+    face.web.sessions.end(&s.session.id);
+    let response = signed_out(
+        face,
+        headers,
+        StatusCode::OK,
+        "",
+        Some(("notice", "You are signed out.")),
+    );
+    with_cookie(
+        response,
+        &session::set_cookie(session::SESSION_COOKIE, None),
+    )
+}
