@@ -232,6 +232,95 @@ mod tests {
         }
     }
 
+    /// The schema attribute (or sub-attribute) a place names, from the
+    /// published files.
+    fn published(place: Place) -> serde_json::Value {
+        let user: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/scim/User.json")).unwrap();
+        let enterprise: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/scim/EnterpriseUser.json")).unwrap();
+        let find = |schema: &serde_json::Value, name: &str| {
+            schema["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == name)
+                .unwrap_or_else(|| panic!("{name} is not published"))
+                .clone()
+        };
+        let sub = |attr: serde_json::Value, name: &str| {
+            attr["subAttributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == name)
+                .unwrap_or_else(|| panic!("{name} is not published under {}", attr["name"]))
+                .clone()
+        };
+        match place {
+            Place::Core(name) => find(&user, name),
+            Place::Sub(name, s) => sub(find(&user, name), s),
+            Place::Typed(name, kind) => {
+                let attr = find(&user, name);
+                let kinds = sub(attr.clone(), "type")["canonicalValues"].clone();
+                assert!(
+                    kinds.as_array().unwrap().iter().any(|k| k == kind),
+                    "{name}.type lists {kind}"
+                );
+                sub(attr, "value")
+            }
+            Place::TypedSub(name, kind, s) => {
+                let attr = find(&user, name);
+                let kinds = sub(attr.clone(), "type")["canonicalValues"].clone();
+                assert!(
+                    kinds.as_array().unwrap().iter().any(|k| k == kind),
+                    "{name}.type lists {kind}"
+                );
+                sub(attr, s)
+            }
+            Place::Extension(urn, name) => {
+                assert_eq!(urn, ENTERPRISE_USER_SCHEMA);
+                find(&enterprise, name)
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_matches_the_published_schemas() {
+        for row in USER_ATTRIBUTES {
+            let a = published(row.place);
+            assert_eq!(a["type"], "string", "{:?}", row.place);
+            assert_eq!(a["multiValued"], false, "{:?}", row.place);
+            assert_eq!(a["mutability"], "readWrite", "{:?}", row.place);
+            assert_eq!(a["caseExact"], false, "{:?}", row.place);
+            assert_eq!(a["returned"], "default", "{:?}", row.place);
+        }
+        // The multi-valued attributes' entry kinds are the published types.
+        for attr in ["phoneNumbers", "addresses", "emails"] {
+            let user: serde_json::Value =
+                serde_json::from_str(include_str!("../../schemas/scim/User.json")).unwrap();
+            let a = user["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == attr)
+                .unwrap()
+                .clone();
+            let kinds: Vec<&str> = a["subAttributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == "type")
+                .unwrap()["canonicalValues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap())
+                .collect();
+            assert_eq!(kinds, entry_kinds(attr), "{attr}");
+        }
+    }
+
     #[test]
     fn paths_find_their_attribute() {
         assert_eq!(at(None, "title", None, None), Some(Attribute::Title));

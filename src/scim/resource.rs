@@ -1186,7 +1186,7 @@ mod tests {
         );
         assert_eq!(
             u["emails"],
-            json!([{"value": "jane@example.com", "type": "work", "primary": true}])
+            json!([{"value": "jane@example.com", "type": "work"}])
         );
         assert_eq!(
             u["phoneNumbers"],
@@ -1202,16 +1202,15 @@ mod tests {
         );
         assert_eq!(
             u[ENTERPRISE_USER_SCHEMA],
-            json!({"manager": {"value": id(3), "displayName": "boss",
+            json!({"manager": {"value": id(3),
                                "$ref": format!("{base}/Users/{}", id(3))}})
         );
         assert_eq!(
             u[DIRGATE_USER_SCHEMA],
             json!({
-                "userName": "jdoe",
                 "accountType": "Remote Assistance Technician",
                 "authenticationMethod": "Two Factor SMS Everytime",
-                "restrictedTo": {"value": id(20), "display": "Acme",
+                "restrictedTo": {"value": id(20),
                                  "$ref": format!("{base}/Groups/{}", id(20))},
                 "securityRoles": ["reports", "user-management"],
                 "status": "Active",
@@ -1229,6 +1228,22 @@ mod tests {
             })
         );
         assert_eq!(u.as_object().unwrap().len(), 13, "{u:#}");
+        // What the server sets is shown when asked for (returned: request).
+        let asked = user(&Projection::new(
+            Some(&format!(
+                "{ENTERPRISE_USER_SCHEMA}:manager.displayName,\
+                 {DIRGATE_USER_SCHEMA}:restrictedTo.display,{DIRGATE_USER_SCHEMA}:userName"
+            )),
+            None,
+        ));
+        assert_eq!(
+            asked[ENTERPRISE_USER_SCHEMA]["manager"],
+            json!({"displayName": "boss"})
+        );
+        assert_eq!(
+            asked[DIRGATE_USER_SCHEMA],
+            json!({"restrictedTo": {"display": "Acme"}, "userName": "jdoe"})
+        );
     }
 
     #[test]
@@ -1261,8 +1276,7 @@ mod tests {
         assert_eq!(u["active"], false);
         assert_eq!(
             u[DIRGATE_USER_SCHEMA],
-            json!({"userName": "jdoe",
-                   "accountType": "Remote Assistance Technician",
+            json!({"accountType": "Remote Assistance Technician",
                    "authenticationMethod": "Two Factor SMS Everytime",
                    "status": "Inactive"})
         );
@@ -1386,14 +1400,14 @@ mod tests {
                 "externalId": "entra-g1",
                 "displayName": "Support",
                 "members": [
-                    {"value": id(7), "display": "jdoe", "type": "User",
+                    {"value": id(7), "type": "User",
                      "$ref": format!("{base}/Users/{}", id(7))},
-                    {"value": id(22), "display": "Night shift", "type": "Group",
+                    {"value": id(22), "type": "Group",
                      "$ref": format!("{base}/Groups/{}", id(22))},
                 ],
                 DIRGATE_GROUP_SCHEMA: {
                     "kind": "Group",
-                    "parent": {"value": id(20), "display": "Acme",
+                    "parent": {"value": id(20),
                                "$ref": format!("{base}/Groups/{}", id(20))},
                 },
                 "meta": {
@@ -1415,6 +1429,16 @@ mod tests {
             &Projection::new(Some("displayName"), None),
         );
         assert_eq!(keys(&g), ["displayName", "id", "meta", "schemas"]);
+        let g = group_json(
+            &node(),
+            &rel,
+            BASE,
+            &Projection::new(Some("members.display"), None),
+        );
+        assert_eq!(
+            g["members"],
+            json!([{"display": "jdoe"}, {"display": "Night shift"}])
+        );
     }
 
     #[test]

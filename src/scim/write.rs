@@ -106,10 +106,7 @@ pub async fn create_user(
         .user_name
         .clone()
         .ok_or_else(|| ScimError::bad_request("invalidValue", "userName is required"))?;
-    let password = match input.password.clone() {
-        Some(p) => Some(face.service.prepare_password(p).await?),
-        None => None,
-    };
+    let password = prepared(face, input.password.clone()).await?;
     let account = face
         .service
         .run_as(actor, move |d, who| {
@@ -141,6 +138,17 @@ pub async fn create_user(
         .await?;
     let (account, related) = account;
     Ok(render(&account, &related, base, true))
+}
+
+/// A password a body carries, checked and hashed on the password pool.
+async fn prepared(
+    face: &HttpFace,
+    password: Option<String>,
+) -> Result<Option<PreparedPassword>, ScimError> {
+    match password {
+        Some(p) => Ok(Some(face.service.prepare_password(p).await?)),
+        None => Ok(None),
+    }
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ScimError> {
@@ -187,10 +195,7 @@ pub async fn replace_user(
     let input = parse_user_replacement(body)?;
     // The password is hashed first, on the password pool; the rest of the
     // replace and the password are then one write.
-    let password = match input.password.clone() {
-        Some(p) => Some(face.service.prepare_password(p).await?),
-        None => None,
-    };
+    let password = prepared(face, input.password.clone()).await?;
     let account = face
         .service
         .run_as(actor, move |d, who| {

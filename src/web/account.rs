@@ -12,7 +12,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tracing::info;
 
-use super::page::{csrf_field, escape, html, layout, message};
+use super::page::{csrf_field, escape, html, layout, message, sign_in_page};
 use super::reset::rules_in_words;
 use super::session::{self, SessionView, SESSION_COOKIE};
 use super::{form, with_cookie, FormToken, WebError};
@@ -27,28 +27,6 @@ const ISSUER: &str = "dirgate";
 
 // --- signed out ------------------------------------------------------------
 
-fn sign_in_page(token: &str, user: &str, note: Option<(&str, &str)>) -> String {
-    let note = note
-        .map(|(class, text)| message(class, text))
-        .unwrap_or_default();
-    layout(
-        "Sign in",
-        &format!(
-            "{note}<form method=\"post\" action=\"/account\">{csrf}\
-             <label for=\"user\">User name</label>\
-             <input id=\"user\" name=\"user\" value=\"{user}\" autocomplete=\"username\" autocapitalize=\"none\" required>\
-             <label for=\"password\">Password</label>\
-             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <label for=\"code\">One-time code (if you were asked for one)</label>\
-             <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"6\">\
-             <button type=\"submit\">Sign in</button></form>\
-             <p><a href=\"/forgot\">Forgotten your password?</a></p>",
-            csrf = csrf_field(token),
-            user = escape(user),
-        ),
-    )
-}
-
 fn signed_out(
     face: &HttpFace,
     headers: &HeaderMap,
@@ -57,7 +35,8 @@ fn signed_out(
     note: Option<(&str, &str)>,
 ) -> Response<Body> {
     let token = FormToken::of(&face.web.sessions, headers);
-    token.apply(html(status, sign_in_page(&token.value, user, note)))
+    let page = sign_in_page("Sign in", "/account", "User name", &token.value, user, note);
+    token.apply(html(status, page))
 }
 
 // --- the session -----------------------------------------------------------

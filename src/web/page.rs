@@ -51,6 +51,38 @@ pub fn message(class: &str, text: &str) -> String {
 }
 
 /// A hidden input carrying the CSRF token.
+/// The sign-in form of the pages and the console: a name (the user name,
+/// the login name or an email address), the password, and a one-time code
+/// when the account's method asks for one, posted to `action`.
+pub fn sign_in_page(
+    title: &str,
+    action: &str,
+    name_label: &str,
+    token: &str,
+    user: &str,
+    note: Option<(&str, &str)>,
+) -> String {
+    let note = note
+        .map(|(class, text)| message(class, text))
+        .unwrap_or_default();
+    layout(
+        title,
+        &format!(
+            "{note}<form method=\"post\" action=\"{action}\">{csrf}\
+             <label for=\"user\">{name_label}</label>\
+             <input id=\"user\" name=\"user\" value=\"{user}\" autocomplete=\"username\" autocapitalize=\"none\" required>\
+             <label for=\"password\">Password</label>\
+             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+             <label for=\"code\">One-time code (if you were asked for one)</label>\
+             <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"6\">\
+             <button type=\"submit\">Sign in</button></form>\
+             <p><a href=\"/forgot\">Forgotten your password?</a></p>",
+            csrf = csrf_field(token),
+            user = escape(user),
+        ),
+    )
+}
+
 pub fn csrf_field(token: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",

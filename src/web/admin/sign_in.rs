@@ -7,30 +7,8 @@ use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use super::{NoSession, SignedIn};
 use crate::http::{Body, HttpFace, Peer};
 use crate::web::account::{authenticate_form, RESET_PENDING};
-use crate::web::page::{csrf_field, escape, html, layout, message};
+use crate::web::page::{html, sign_in_page};
 use crate::web::{form, session, with_cookie, FormToken, WebError};
-
-fn form_page(token: &str, user: &str, note: Option<(&str, &str)>) -> String {
-    let note = note
-        .map(|(class, text)| message(class, text))
-        .unwrap_or_default();
-    layout(
-        "Server Settings: sign in",
-        &format!(
-            "{note}<form method=\"post\" action=\"/admin/sign-in\">{csrf}\
-             <label for=\"user\">User Name</label>\
-             <input id=\"user\" name=\"user\" value=\"{user}\" autocomplete=\"username\" autocapitalize=\"none\" required>\
-             <label for=\"password\">Password</label>\
-             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <label for=\"code\">One-time code (if you were asked for one)</label>\
-             <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"6\">\
-             <button type=\"submit\">Sign in</button></form>\
-             <p><a href=\"/forgot\">Forgotten your password?</a></p>",
-            csrf = csrf_field(token),
-            user = escape(user),
-        ),
-    )
-}
 
 fn signed_out(
     face: &HttpFace,
@@ -40,7 +18,15 @@ fn signed_out(
     note: Option<(&str, &str)>,
 ) -> Response<Body> {
     let token = FormToken::of(&face.web.sessions, headers);
-    token.apply(html(status, form_page(&token.value, user, note)))
+    let page = sign_in_page(
+        "Server Settings: sign in",
+        "/admin/sign-in",
+        "User Name",
+        &token.value,
+        user,
+        note,
+    );
+    token.apply(html(status, page))
 }
 
 /// The answer to a request without a live session: the sign-in form, with
