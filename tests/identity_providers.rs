@@ -18,10 +18,23 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 const DIRGATE: &str = "urn:dirgate:params:scim:schemas:extension:dirgate:2.0:User";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
+/// The super admin's password, set at the start (the bootstrap one is
+/// printed on another stream than the one that says the daemon is ready).
+const ADMIN_PW: &str = "Admin7Secret0";
+
 fn start(extra: &str) -> (tempfile::TempDir, Daemon) {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), extra);
     let daemon = Daemon::start_in(&dir.path().join("data"), &config);
+    let set = daemon.command(
+        &["user", "set-password", "admin", "--password-stdin"],
+        Some(ADMIN_PW),
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
     (dir, daemon)
 }
 
@@ -43,7 +56,6 @@ fn ldap_url(d: &Daemon) -> String {
 /// The attributes of the one entry `filter` finds, searched as the super
 /// admin: name (as written) to values.
 fn ldap_entry(d: &Daemon, filter: &str, attrs: &[&str]) -> BTreeMap<String, Vec<String>> {
-    let admin_pw = d.admin_password.clone().unwrap();
     let url = ldap_url(d);
     let mut args = vec![
         "-x",
@@ -55,7 +67,7 @@ fn ldap_entry(d: &Daemon, filter: &str, attrs: &[&str]) -> BTreeMap<String, Vec<
         "-D",
         "uid=admin,ou=people,dc=example,dc=com",
         "-w",
-        &admin_pw,
+        ADMIN_PW,
         "-b",
         "ou=people,dc=example,dc=com",
         filter,
