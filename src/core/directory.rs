@@ -982,12 +982,12 @@ impl Directory {
                 validate::node_name(&new.name)?;
                 let parent = new.parent.map(|id| self.node(actor, id)).transpose()?;
                 let rules = self.rules();
-                rules.may_manage_node(actor, new.parent)?;
+                rules.may_place_node(actor, new.parent)?;
                 check_parent_kind(new.kind, parent.as_ref().map(|p| (p.kind, p.name.as_str())))?;
                 self.check_may_manage(actor, people)?;
                 for child in groups {
                     let child = self.node(actor, *child)?;
-                    rules.may_move_node(actor, &child)?;
+                    rules.may_change_node(actor, &child)?;
                     check_parent_kind(child.kind, Some((new.kind, &new.name)))?;
                 }
                 let id = self.store.insert_node(&NewNodeRow {
@@ -1029,9 +1029,9 @@ impl Directory {
     /// Whether the actor may put `node` under `parent` (`None`: the top).
     fn check_move(&self, actor: &Actor, node: &Node, parent: Option<NodeId>) -> CoreResult<()> {
         let rules = self.rules();
-        rules.may_move_node(actor, node)?;
+        rules.may_change_node(actor, node)?;
         let new_parent = parent.map(|p| self.node(actor, p)).transpose()?;
-        rules.may_manage_node(actor, parent)?;
+        rules.may_place_node(actor, parent)?;
         check_parent_kind(
             node.kind,
             new_parent.as_ref().map(|p| (p.kind, p.name.as_str())),
@@ -1085,7 +1085,17 @@ impl Directory {
             || -> CoreResult<Node> {
                 let node = self.node(actor, id)?;
                 let rules = self.rules();
-                rules.may_manage_node(actor, Some(node.id))?;
+                // Members are the weakest right a change needs; renaming
+                // (or a new external id) is shaping the tree.
+                rules.may_change_members(actor, node.id)?;
+                let renamed = edit.name.as_ref().is_some_and(|n| *n != node.name)
+                    || edit
+                        .external_id
+                        .as_ref()
+                        .is_some_and(|e| *e != node.external_id);
+                if renamed {
+                    rules.may_change_node(actor, &node)?;
+                }
                 if let Some(n) = &edit.name {
                     validate::node_name(n)?;
                 }
@@ -1114,7 +1124,8 @@ impl Directory {
                 }
                 for child in &adopt {
                     let child = self.node(actor, *child)?;
-                    rules.may_move_node(actor, &child)?;
+                    rules.may_change_node(actor, &child)?;
+                    rules.may_place_node(actor, Some(node.id))?;
                     check_parent_kind(child.kind, Some((node.kind, name)))?;
                     let cycle = self.store.node_in_subtree(child.id, node.id)?
                         || match parent {
@@ -1156,7 +1167,25 @@ impl Directory {
             detail,
             || -> CoreResult<()> {
                 let node = self.node(actor, id)?;
-                self.rules().may_move_node(actor, &node)?;
+                let rules = self.rules();
+                rules.may_change_node(actor, &node)?;
+                // A delete is allowed only when each of its effects would
+                // be: every membership it ends must be one the actor could
+                // end on its own (hidden members included, unnamed).
+                if !actor.is_super() {
+                    for member in self.store.members(node.id)? {
+                        let allowed = match self.store.account(member)? {
+                            Some(account) => rules.may_manage_account(actor, &account).is_ok(),
+                            None => true,
+                        };
+                        if !allowed {
+                            return Err(CoreError::Forbidden(format!(
+                                "{} has members you may not remove; remove the others first",
+                                node.name
+                            )));
+                        }
+                    }
+                }
                 Ok(self.store.delete_node(node.id)?)
             },
         )
@@ -1231,7 +1260,7 @@ impl Directory {
         let node = self.node(actor, node)?;
         let account = self.account(actor, account)?;
         let rules = self.rules();
-        rules.may_manage_node(actor, Some(node.id))?;
+        rules.may_change_members(actor, node.id)?;
         rules.may_manage_account(actor, &account)?;
         Ok((node, account))
     }

@@ -3,6 +3,7 @@
 //! authenticator app, and sign out. Every action is `POST /account/...`
 //! with the session's CSRF token.
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use hyper::body::Incoming;
@@ -328,7 +329,8 @@ pub async fn sign_in(
         return Err(WebError::Csrf);
     }
     let user = fields.get("user").trim().to_owned();
-    if face.web.failed_sign_ins.exhausted(client) {
+    // Counted as a failure from the start; forgiven below when it is not.
+    if !face.web.failed_sign_ins.begin(client) {
         info!(%client, "too many failed sign-ins from one address");
         return Ok(signed_out(
             face,
@@ -359,11 +361,11 @@ pub async fn sign_in(
         .web_service
         .authenticate(user.clone(), credential, computer)
         .await;
-    if matches!(
+    if !matches!(
         result,
         Err(AuthError::InvalidCredentials | AuthError::InvalidCode)
     ) {
-        face.web.failed_sign_ins.record(client);
+        face.web.failed_sign_ins.forgive(client);
     }
     let (status, class, text) = match result {
         Ok(account) => {
@@ -451,6 +453,7 @@ pub async fn act(
     face: &HttpFace,
     request: Request<Incoming>,
     action: &str,
+    client: IpAddr,
 ) -> Result<Response<Body>, WebError> {
     if !matches!(
         action,
@@ -468,7 +471,7 @@ pub async fn act(
         return Err(WebError::Csrf);
     }
     let note = match action {
-        "password" => change_password(face, &s, &fields).await?,
+        "password" => change_password(face, &s, &fields, client).await?,
         "time-zone" => {
             let tz = fields.get("time_zone").trim().to_owned();
             let id = s.account.id;
@@ -571,6 +574,7 @@ async fn change_password(
     face: &HttpFace,
     s: &SignedIn,
     fields: &form::Form,
+    client: IpAddr,
 ) -> Result<Note, WebError> {
     let new = fields.get("new");
     if !session::same(new, fields.get("new2")) {
@@ -578,22 +582,26 @@ async fn change_password(
             "The two new passwords are not the same.".into(),
         ]));
     }
-    if !face
+    // The core owns the order: the right, then the current password
+    // (throttled and audited), then the policy.
+    let result = face
         .web_service
-        .password_matches(s.account.user_name.clone(), fields.get("old").to_owned())
-        .await?
-    {
-        return Ok(Note::Refused(vec!["The current password is wrong.".into()]));
-    }
-    let prepared = match face.web_service.prepare_password(new.to_owned()).await {
-        Ok(p) => p,
-        Err(CoreError::PasswordPolicy(rules)) => return Ok(Note::Refused(rules_in_words(&rules))),
-        Err(e) => return Err(e.into()),
+        .change_password(
+            &s.actor,
+            s.account.user_name.clone(),
+            Some(fields.get("old").to_owned()),
+            new.to_owned(),
+            Some(client),
+        )
+        .await;
+    let id = match result {
+        Ok(id) => id,
+        Err(AuthError::Core(CoreError::PasswordPolicy(rules))) => {
+            return Ok(Note::Refused(rules_in_words(&rules)))
+        }
+        Err(AuthError::Core(e)) => return Err(e.into()),
+        Err(_) => return Ok(Note::Refused(vec!["The current password is wrong.".into()])),
     };
-    let id = s.account.id;
-    face.web_service
-        .run_as(&s.actor, move |d, a| d.set_password(a, id, prepared))
-        .await?;
     // This session goes on with the new password; any other ends.
     let (_, stamp) = face
         .web_service
