@@ -585,9 +585,15 @@ impl Directory {
         )
     }
 
-    /// Brings an archived account back with the attributes of `row`.
+    /// Brings an archived account back (same id) with the attributes of
+    /// `row` and nothing else: no admin level, no groups, no authenticator
+    /// secret, no recognised computers (its tokens went when it was
+    /// archived). One who may not bring it back is told what a taken name
+    /// tells: the archived account stays as hidden as a live one.
     fn restore(&self, actor: &Actor, archived: Account, row: NewAccountRow) -> CoreResult<Account> {
-        self.rules().may_manage_account(actor, &archived)?;
+        if self.rules().may_manage_account(actor, &archived).is_err() {
+            return Err(CoreError::Conflict("user name"));
+        }
         let update = AccountUpdate {
             user_name: Some(row.user_name),
             given_name: Some(row.given_name),
@@ -605,10 +611,19 @@ impl Directory {
             external_id: Some(row.external_id),
             // A restored account starts from the password it is given.
             password_hash: Some(row.password_hash),
+            admin_level: Some(AdminLevel::None),
+            admin_entity: Some(None),
+            reset_pending: Some(false),
+            totp_secret: Some(None),
+            forget_computers: true,
             ..AccountUpdate::default()
         };
         self.store
             .update_account(archived.id, &update, None, row.now)?;
+        for node in self.store.memberships(archived.id)? {
+            self.store.remove_member(node, archived.id, row.now)?;
+        }
+        self.revoke_tokens_of(archived.id)?;
         self.store
             .account(archived.id)?
             .ok_or(CoreError::NotFound("account"))
@@ -876,9 +891,22 @@ impl Directory {
                 };
                 self.store
                     .update_account(target.id, &update, None, Timestamp::now())?;
-                Ok(())
+                // Its bearer tokens die with it (its web sessions and LDAP
+                // binds end at their next request: the account cannot act).
+                self.revoke_tokens_of(target.id)
             },
         )
+    }
+
+    /// Revokes every live bearer token acting as `id`.
+    fn revoke_tokens_of(&self, id: AccountId) -> CoreResult<()> {
+        let now = Timestamp::now();
+        for token in self.store.list_tokens()? {
+            if token.account == id && !token.revoked {
+                self.store.revoke_token(token.id, now)?;
+            }
+        }
+        Ok(())
     }
 
     /// Makes an account a super admin or an account admin of a business
