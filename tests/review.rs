@@ -102,7 +102,11 @@ fn scim(d: &Daemon, token: &str, method: &str, path: &str, body: Option<&Value>)
             .arg(b.to_string());
     }
     let out = cmd.output().expect("curl");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -137,7 +141,11 @@ fn group_id(d: &Daemon, root: &str, name: &str) -> String {
 fn an_open_connection_loses_the_rights_its_account_lost() {
     let (_tmp, d) = start("failure_wait_max_ms = 20");
     add(&d, "ann", &[]);
-    add(&d, "boss", &["--type", "Administrator", "--role", "user-management"]);
+    add(
+        &d,
+        "boss",
+        &["--type", "Administrator", "--role", "user-management"],
+    );
     add(&d, "subby", &["--manager", "boss"]);
 
     // Made inactive: the next search is refused, who-am-I is anonymous.
@@ -146,7 +154,11 @@ fn an_open_connection_loses_the_rights_its_account_lost() {
     assert_eq!(whoami(&mut c), format!("dn:{}", dn("ann")));
     cli(&d, &["user", "set", "ann", "--status", "inactive"], None);
     let (rc, n, text) = search(&mut c, "(uid=ann)");
-    assert_eq!((rc, n), (50, 0), "an inactive account's connection still searched");
+    assert_eq!(
+        (rc, n),
+        (50, 0),
+        "an inactive account's connection still searched"
+    );
     assert!(text.contains("can no longer act"), "{text}");
     // Active again, the old bind does not come back with it.
     cli(&d, &["user", "set", "ann", "--status", "active"], None);
@@ -178,7 +190,11 @@ fn an_open_connection_loses_the_rights_its_account_lost() {
     let mut m = bound(&d, "boss", PW);
     assert_eq!(password_modify(&mut m, "subby", None, "Sub7Stable1"), 0);
     d.secret("Sub7Stable1");
-    cli(&d, &["user", "set", "boss", "--type", "Report Reader"], None);
+    cli(
+        &d,
+        &["user", "set", "boss", "--type", "Report Reader"],
+        None,
+    );
     assert_eq!(password_modify(&mut m, "subby", None, "Sub7Stable2"), 50);
     // Its own password change keeps its own connection bound.
     assert_eq!(password_modify(&mut m, "boss", Some(PW), "Boss7Stable"), 0);
@@ -296,14 +312,29 @@ fn an_archived_account_comes_back_without_its_old_powers() {
     add(&d, "chief", &["--type", "Administrator"]);
     cli(
         &d,
-        &["user", "set", "chief", "--admin", "account", "--admin-entity", "Acme"],
+        &[
+            "user",
+            "set",
+            "chief",
+            "--admin",
+            "account",
+            "--admin-entity",
+            "Acme",
+        ],
         None,
     );
     cli(&d, &["group", "add-member", "Sales", "chief"], None);
     add(
         &d,
         "mgr",
-        &["--type", "Administrator", "--role", "user-management", "--restrict-to", "Globex"],
+        &[
+            "--type",
+            "Administrator",
+            "--role",
+            "user-management",
+            "--restrict-to",
+            "Globex",
+        ],
     );
     let root = token(&d, "admin");
     let old = token(&d, "chief");
@@ -361,7 +392,15 @@ fn a_group_delete_cannot_do_what_its_effects_could_not() {
         add(&d, name, &["--type", "Administrator"]);
         cli(
             &d,
-            &["user", "set", name, "--admin", "account", "--admin-entity", "Acme"],
+            &[
+                "user",
+                "set",
+                name,
+                "--admin",
+                "account",
+                "--admin-entity",
+                "Acme",
+            ],
             None,
         );
     }

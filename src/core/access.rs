@@ -311,7 +311,9 @@ impl Rules<'_> {
         };
         let root = a.admin_entity.unwrap_or(NodeId::MIN);
         if node.id == root {
-            return forbidden("an account admin cannot rename, move or delete its own business entity");
+            return forbidden(
+                "an account admin cannot rename, move or delete its own business entity",
+            );
         }
         if self.store.node_in_subtree(root, node.id)? {
             Ok(())

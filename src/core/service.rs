@@ -245,9 +245,7 @@ impl Service {
                 tokio::time::sleep(admission.wait).await;
             }
             let named = target.clone();
-            let attempt = self
-                .run(move |d| d.begin_authentication(&named))
-                .await?;
+            let attempt = self.run(move |d| d.begin_authentication(&named)).await?;
             let directory = self.directory.clone();
             let right = self
                 .password_pool

@@ -151,7 +151,9 @@ impl<K: Hash + Eq + Clone> Table<K> {
                 return &mut self.overflow;
             }
         }
-        self.map.entry(key.clone()).or_insert_with(|| Entry::new(now))
+        self.map
+            .entry(key.clone())
+            .or_insert_with(|| Entry::new(now))
     }
 
     /// The entry of `key` if it has one (or the overflow entry when the
@@ -418,7 +420,10 @@ mod tests {
             waits.push(a.wait);
             open.push(a);
         }
-        let ms: Vec<u128> = waits.iter().map(|w| (w.as_millis() + 5) / 10 * 10).collect();
+        let ms: Vec<u128> = waits
+            .iter()
+            .map(|w| (w.as_millis() + 5) / 10 * 10)
+            .collect();
         assert_eq!(ms, [0, 0, 0, 0, 250, 750, 1750, 3750]);
     }
 
