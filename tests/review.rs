@@ -419,3 +419,61 @@ fn a_group_delete_cannot_do_what_its_effects_could_not() {
     let (status, body) = scim(&d, &one, "DELETE", &format!("/Groups/{empty}"), None);
     assert_eq!(status, 204, "{body}");
 }
+
+// --- item 8 ------------------------------------------------------------------
+
+fn or_filter(terms: usize) -> String {
+    let mut f = String::from("(|");
+    for n in 0..terms {
+        f.push_str(&format!("(uid=user{n:05})"));
+    }
+    f.push(')');
+    f
+}
+
+/// A filter of thousands of terms is refused at once, five of them at
+/// once stall nobody, and a filter within the limit still works.
+#[test]
+fn a_huge_filter_is_refused_and_stalls_no_one() {
+    let (_tmp, d) = start("failure_wait_max_ms = 20");
+    add(&d, "reader", &[]);
+    add(&d, "other", &[]);
+    let huge = or_filter(17_000);
+    println!("filter of 17,000 terms: {} KiB", huge.len() / 1024);
+    let started = Instant::now();
+    let quick: Vec<Duration> = std::thread::scope(|s| {
+        let floods: Vec<_> = (0..5)
+            .map(|_| {
+                let (d, huge) = (&d, &huge);
+                s.spawn(move || {
+                    let mut c = bound(d, "reader", PW);
+                    let r = c.search(BASE, Scope::Subtree, huge, vec!["1.1"]).unwrap();
+                    assert_eq!(r.1.rc, 11, "{}", r.1.text);
+                    assert!(r.1.text.contains("terms"), "{}", r.1.text);
+                })
+            })
+            .collect();
+        let mut c = bound(&d, "other", PW);
+        let quick = (0..10)
+            .map(|_| {
+                let t = Instant::now();
+                assert_eq!(search(&mut c, "(uid=reader)").1, 1);
+                t.elapsed()
+            })
+            .collect();
+        for f in floods {
+            f.join().unwrap();
+        }
+        quick
+    });
+    let all = started.elapsed();
+    let slowest = quick.iter().max().unwrap();
+    println!("5 huge filters and 10 ordinary searches: {all:?}, slowest ordinary {slowest:?}");
+    assert!(all < Duration::from_secs(5), "{all:?}");
+    assert!(*slowest < Duration::from_secs(1), "{slowest:?}");
+    let mut c = bound(&d, "reader", PW);
+    let t = Instant::now();
+    let (rc, n, text) = search(&mut c, &or_filter(500).replace("user00000", "reader"));
+    println!("a 501-term filter: {:?}", t.elapsed());
+    assert_eq!((rc, n), (0, 1), "{text}");
+}

@@ -91,6 +91,12 @@ impl Session {
         req: &LdapSearchRequest,
         controls: &[LdapControl],
     ) -> Result<Limits, LdapError> {
+        super::filter_cost::check(&req.filter).map_err(|e| {
+            LdapError::new(
+                LdapResultCode::AdminLimitExceeded,
+                format!("{e}: split the search"),
+            )
+        })?;
         let mut page_size = None;
         let mut cookie = Vec::new();
         for control in controls {
