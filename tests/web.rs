@@ -600,3 +600,69 @@ fn failed_sign_ins_are_limited_per_address() {
     assert_eq!(refused.status, 429, "{}", refused.body);
     assert!(refused.body.contains("Wait a quarter of an hour"));
 }
+
+/// Issue 14, item 9: a delivered reset link is not left in the files (a
+/// backup holds none of it), and the folder and files are the owner's.
+#[test]
+fn a_backup_holds_no_delivered_reset_link_and_the_store_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (fx, d) = start();
+    add_user(&d, "alice", PW, &["--email", "alice@example.com"]);
+    let b = Browser::new(&d);
+    assert_eq!(
+        b.fill("/forgot", "/forgot", &[("who", "alice")]).status,
+        200
+    );
+    let mail = wait_for_mail(&fx, "alice@example.com", 1);
+    let link_start = format!("https://localhost:{}/reset?token=", d.https.unwrap().port());
+    let token = mail[0]
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(&link_start))
+        .unwrap_or_else(|| panic!("no link in {}", mail[0]))
+        .to_owned();
+    d.secret(&token);
+    // Delivered: its text is cleared from the row.
+    let db = rusqlite::Connection::open_with_flags(
+        d.data.join("dirgate.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    while db
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE body IS NOT NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+        > 0
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(db);
+    let copy = d.data.parent().unwrap().join("copy.db");
+    let out = d.command(&["backup", copy.to_str().unwrap()], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&copy).unwrap();
+    let found = bytes.windows(token.len()).any(|w| w == token.as_bytes());
+    assert!(!found, "the backup holds the delivered reset link");
+
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&d.data), 0o700, "the data folder");
+    assert_eq!(mode(&copy), 0o600, "the backup");
+    for name in ["dirgate.db", "dirgate.db-wal", "dirgate.db-shm"] {
+        let path = d.data.join(name);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    assert!(
+        d.data.join("dirgate.db-wal").exists(),
+        "the daemon runs in WAL mode"
+    );
+}

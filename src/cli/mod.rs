@@ -283,7 +283,7 @@ pub enum CliError {
 
 /// Opens the store in `data` and the core over it, as configured.
 pub fn open_directory(data: &Path, config: &Config) -> Result<Directory, CliError> {
-    std::fs::create_dir_all(data).map_err(|source| CliError::Io {
+    crate::store::sqlite::files::private_folder(data).map_err(|source| CliError::Io {
         context: format!("cannot create the data folder {}", data.display()),
         source,
     })?;
