@@ -666,3 +666,25 @@ fn a_backup_holds_no_delivered_reset_link_and_the_store_is_private() {
         "the daemon runs in WAL mode"
     );
 }
+
+/// Issue 14, item 4: sign-ins are counted when they start, so 30 failing
+/// at once from one address are not all checked when the limit is 20.
+#[test]
+fn parallel_failed_sign_ins_stop_at_the_limit() {
+    let (_fx, d) = start();
+    let browsers: Vec<Browser> = (0..30).map(|_| Browser::new(&d)).collect();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = browsers
+            .iter()
+            .enumerate()
+            .map(|(n, b)| {
+                s.spawn(move || b.sign_in(&format!("ghost{n}"), "Wrong7Guess", "").status)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    println!("30 parallel failed sign-ins: {checked} checked, {refused} refused");
+    assert_eq!((checked, refused), (20, 10), "{statuses:?}");
+}
