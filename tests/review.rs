@@ -477,3 +477,68 @@ fn a_huge_filter_is_refused_and_stalls_no_one() {
     println!("a 501-term filter: {:?}", t.elapsed());
     assert_eq!((rc, n), (0, 1), "{text}");
 }
+
+// --- item 10 -----------------------------------------------------------------
+
+/// A wrong password for an imported `{SSHA}` account takes as long as one
+/// for a missing account: the time does not tell which names exist.
+#[test]
+fn an_imported_hash_answers_as_slowly_as_a_missing_account() {
+    use sha1::{Digest, Sha1};
+    let (tmp, mut d) = start(
+        "failure_wait_max_ms = 20\nfailures_free_per_account = 1000\n\
+         failures_free_per_address = 1000",
+    );
+    // The default argon2 cost, so the difference would show.
+    d.stop();
+    let text = std::fs::read_to_string(&d.config).unwrap().replace(
+        "argon2_memory_kib = 1024\nargon2_iterations = 1\n",
+        "argon2_memory_kib = 19456\nargon2_iterations = 2\n",
+    );
+    std::fs::write(&d.config, text).unwrap();
+    let salt = b"salt1234";
+    let mut h = Sha1::new();
+    h.update(PW.as_bytes());
+    h.update(salt);
+    let mut raw = h.finalize().to_vec();
+    raw.extend_from_slice(salt);
+    let ldif = tmp.path().join("old.ldif");
+    std::fs::write(
+        &ldif,
+        format!(
+            "dn: uid=oldtimer,ou=people,{BASE}\nobjectClass: inetOrgPerson\nuid: oldtimer\n\
+             cn: Old Timer\nsn: Timer\nuserPassword: {{SSHA}}{}\n",
+            data_encoding::BASE64.encode(&raw)
+        ),
+    )
+    .unwrap();
+    let out = d.command(&["import", ldif.to_str().unwrap()], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = Daemon::start_in(&d.data.clone(), &d.config.clone());
+    d.secret(PW);
+    let address = url(&d);
+    let median = |user: &dyn Fn(usize) -> String| {
+        let mut times: Vec<Duration> = (0..7)
+            .map(|n| {
+                let t = Instant::now();
+                assert_eq!(bind_rc(&address, &user(n), "Wrong7Guess"), 49);
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[3]
+    };
+    let imported = median(&|_| dn("oldtimer"));
+    let missing = median(&|n| dn(&format!("nobody{n}")));
+    println!("wrong password, median of 7: imported {{SSHA}} {imported:?}, missing {missing:?}");
+    assert!(imported * 2 >= missing, "{imported:?} against {missing:?}");
+    assert_eq!(
+        bind_rc(&address, &dn("oldtimer"), PW),
+        0,
+        "the right one works"
+    );
+}
