@@ -517,10 +517,31 @@ fn the_account_page_changes_time_zone_password_and_authenticator() {
     b.secrets.secret(&secret);
     let now = totp(&secret, "now");
     let wrong_code = if now == "123456" { "654321" } else { "123456" };
-    let refused = b.act("/account/totp/confirm", &[("code", wrong_code)]);
+    let refused = b.act(
+        "/account/totp/confirm",
+        &[("code", wrong_code), ("password", "Fresh7Horse")],
+    );
     assert_eq!(refused.status, 400);
     assert!(show(&d, "dave").contains("authenticator app       no"));
-    let confirmed = b.act("/account/totp/confirm", &[("code", &totp(&secret, "now"))]);
+    // A new app asks for the current password (issue 14, item 11): a right
+    // code without it, or with a wrong one, stores nothing.
+    for password in ["", "Wrong7Guess"] {
+        let refused = b.act(
+            "/account/totp/confirm",
+            &[("code", &totp(&secret, "now")), ("password", password)],
+        );
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(
+            refused.body.contains("current password is wrong"),
+            "{}",
+            refused.body
+        );
+        assert!(show(&d, "dave").contains("authenticator app       no"));
+    }
+    let confirmed = b.act(
+        "/account/totp/confirm",
+        &[("code", &totp(&secret, "now")), ("password", "Fresh7Horse")],
+    );
     assert_eq!(confirmed.status, 200, "{}", confirmed.body);
     assert!(confirmed.body.contains("Your authenticator app is set up"));
     assert!(show(&d, "dave").contains("authenticator app       yes"));

@@ -240,45 +240,79 @@ impl Service {
             .run_as(actor, move |d, a| d.check_may_set_password(a, &named))
             .await?;
         if let Some(old) = old {
-            let admission = self.throttle.admit(&target, from).await;
-            if !admission.wait.is_zero() {
-                tokio::time::sleep(admission.wait).await;
-            }
-            let named = target.clone();
-            let attempt = self.run(move |d| d.begin_authentication(&named)).await?;
-            let directory = self.directory.clone();
-            let right = self
-                .password_pool
-                .run(move || directory.password_matches(&attempt, &old))
+            self.check_current_password(actor, target, old, from)
                 .await?;
-            let outcome = if right {
-                Outcome::Neither
-            } else {
-                Outcome::Failed
-            };
-            if !right {
-                let directory = self.directory.clone();
-                let face = self.face;
-                let actor = actor.clone();
-                let named = target.clone();
-                let address = from.map_or_else(|| "(unknown)".into(), |a| a.to_string());
-                let _ = self
-                    .store_pool
-                    .run(move || {
-                        with_face(face, || {
-                            directory.record_wrong_old_password(&actor, &named, &address)
-                        })
-                    })
-                    .await;
-            }
-            self.settle(admission, outcome, target, from).await;
-            if !right {
-                return Err(AuthError::InvalidCredentials);
-            }
         }
         let prepared = self.prepare_password(new).await?;
         self.run_as(actor, move |d, a| d.set_password(a, id, prepared))
             .await?;
         Ok(id)
+    }
+
+    /// Stores a new authenticator secret for `actor`'s own account once
+    /// `code` proves the app holds it; like a new password, it asks for the
+    /// current password first (throttled and audited).
+    pub async fn enrol_own_totp(
+        &self,
+        actor: &Actor,
+        secret: Vec<u8>,
+        code: String,
+        current: String,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<(), AuthError> {
+        let me = actor.account().ok_or(CoreError::Forbidden(
+            "only an account enrols its own app".into(),
+        ))?;
+        let (id, name) = (me.id, me.user_name.clone());
+        self.check_current_password(actor, name, current, from)
+            .await?;
+        self.run_as(actor, move |d, a| {
+            d.confirm_totp_enrolment(a, id, secret, &code)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `password` is the current password of the account named
+    /// `target`, checked as an authentication of it is: throttled per
+    /// account and address, a wrong one audited; no second factor is asked
+    /// and no code sent. The caller has checked the right to ask.
+    async fn check_current_password(
+        &self,
+        actor: &Actor,
+        target: String,
+        password: String,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<(), AuthError> {
+        let admission = self.throttle.admit(&target, from).await;
+        if !admission.wait.is_zero() {
+            tokio::time::sleep(admission.wait).await;
+        }
+        let named = target.clone();
+        let attempt = self.run(move |d| d.begin_authentication(&named)).await?;
+        let directory = self.directory.clone();
+        let right = self
+            .password_pool
+            .run(move || directory.password_matches(&attempt, &password))
+            .await?;
+        if right {
+            self.settle(admission, Outcome::Neither, target, from).await;
+            return Ok(());
+        }
+        let directory = self.directory.clone();
+        let face = self.face;
+        let actor = actor.clone();
+        let named = target.clone();
+        let address = from.map_or_else(|| "(unknown)".into(), |a| a.to_string());
+        let _ = self
+            .store_pool
+            .run(move || {
+                with_face(face, || {
+                    directory.record_wrong_old_password(&actor, &named, &address)
+                })
+            })
+            .await;
+        self.settle(admission, Outcome::Failed, target, from).await;
+        Err(AuthError::InvalidCredentials)
     }
 }

@@ -229,6 +229,8 @@ fn enrolment_section(s: &SignedIn, csrf: &str) -> String {
                  <form method=\"post\" action=\"/account/totp/confirm\">{csrf}\
                  <label for=\"totp-code\">Code from the app</label>\
                  <input id=\"totp-code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"6\" required>\
+                 <label for=\"totp-password\">Your current password</label>\
+                 <input id=\"totp-password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
                  <button type=\"submit\">Confirm</button></form>\
                  <form method=\"post\" action=\"/account/totp/cancel\">{csrf}\
                  <button type=\"submit\">Cancel</button></form>",
@@ -514,12 +516,10 @@ pub async fn act(
                 ));
             };
             let code = fields.get("code").trim().to_owned();
-            let id = s.account.id;
+            let current = fields.get("password").to_owned();
             match face
                 .web_service
-                .run_as(&s.actor, move |d, a| {
-                    d.confirm_totp_enrolment(a, id, secret, &code)
-                })
+                .enrol_own_totp(&s.actor, secret, code, current, Some(client))
                 .await
             {
                 Ok(()) => {
@@ -529,7 +529,17 @@ pub async fn act(
                     info!(user = %s.account.user_name, "enrolled an authenticator app");
                     Note::Done("Your authenticator app is set up.".into())
                 }
-                Err(CoreError::InvalidValue { .. }) => {
+                Err(AuthError::InvalidCredentials) => {
+                    return Ok(dashboard(
+                        StatusCode::BAD_REQUEST,
+                        &s,
+                        Some(Note::Refused(vec![
+                            "The current password is wrong. A new authenticator app needs it."
+                                .into(),
+                        ])),
+                    ))
+                }
+                Err(AuthError::Core(CoreError::InvalidValue { .. })) => {
                     return Ok(dashboard(
                         StatusCode::BAD_REQUEST,
                         &s,
@@ -539,7 +549,14 @@ pub async fn act(
                         ])),
                     ))
                 }
-                Err(e) => return Err(e.into()),
+                Err(AuthError::Core(e)) => return Err(e.into()),
+                Err(_) => {
+                    return Ok(dashboard(
+                        StatusCode::BAD_REQUEST,
+                        &s,
+                        Some(Note::Refused(vec!["The app could not be set up.".into()])),
+                    ))
+                }
             }
         }
         "totp/cancel" => {
