@@ -1494,7 +1494,9 @@ impl Directory {
         };
         let Some(code) = code else {
             // A bind moments after a code went out is told to use it, not
-            // sent another: a client retrying cannot flood a phone.
+            // sent another: a client retrying cannot flood a phone. This
+            // holds for a code that died of wrong tries too: guessing it
+            // out does not buy a fresh one sooner.
             let pending = self.store.pending_code(account.id).map_err(store_error)?;
             if let Some(p) = pending {
                 let resend_at = p.created + span(settings.resend_interval);
@@ -1520,8 +1522,11 @@ impl Directory {
         };
         let given = second_factor::code_hash(account.uuid, &code);
         let pending = self.store.pending_code(account.id).map_err(store_error)?;
+        // A code that had its wrong tries is dead, though kept (its time
+        // still spaces the next one).
         let matches = pending.is_some_and(|p| {
             p.channel == channel
+                && p.tries < settings.code_tries
                 && p.expires > now
                 && second_factor::same_hash(&p.code_hash, &given)
         });
