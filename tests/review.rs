@@ -542,3 +542,35 @@ fn an_imported_hash_answers_as_slowly_as_a_missing_account() {
         "the right one works"
     );
 }
+
+// --- item 14 -----------------------------------------------------------------
+
+/// `dirgate token list | head -1`: the reader goes away and the command
+/// ends quietly (SIGPIPE, as any Unix tool), not with a panic.
+#[test]
+fn a_command_whose_reader_goes_away_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let (_tmp, d) = start("failure_wait_max_ms = 20");
+    token(&d, "admin");
+    let mut child = Command::new(common::BIN)
+        .args(["token", "list", "--data"])
+        .arg(&d.data)
+        .arg("--config")
+        .arg(&d.config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader is gone before the command writes a line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("panicked"), "{said}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?} {said}",
+        out.status
+    );
+}
