@@ -616,7 +616,6 @@ impl Directory {
             reset_pending: Some(false),
             totp_secret: Some(None),
             forget_computers: true,
-            ..AccountUpdate::default()
         };
         self.store
             .update_account(archived.id, &update, None, row.now)?;
