@@ -156,7 +156,10 @@ impl Service {
             Err(AuthError::CodeSent { .. } | AuthError::SecondFactorRequired(_)) => {
                 Outcome::Neither
             }
-            Err(AuthError::Core(_)) => Outcome::Neither,
+            // The server could not check it: not the client's failure.
+            Err(AuthError::Core(
+                CoreError::ShuttingDown | CoreError::Store(_) | CoreError::Hashing(_),
+            )) => Outcome::Neither,
             Err(_) => Outcome::Failed,
         };
         self.settle(admission, outcome, name, address).await;
