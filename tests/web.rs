@@ -709,3 +709,49 @@ fn parallel_failed_sign_ins_stop_at_the_limit() {
     println!("30 parallel failed sign-ins: {checked} checked, {refused} refused");
     assert_eq!((checked, refused), (20, 10), "{statuses:?}");
 }
+
+/// Issue 14, item 5: the change-password form's current password is
+/// checked as a sign-in is, throttled and audited, through the same core
+/// operation as LDAP's Password Modify.
+#[test]
+fn a_wrong_current_password_on_the_page_is_audited() {
+    let (_fx, d) = start();
+    add_user(&d, "gil", PW, &[]);
+    let b = Browser::new(&d);
+    assert_eq!(b.sign_in("gil", PW, "").status, 303);
+    for _ in 0..3 {
+        let refused = b.act(
+            "/account/password",
+            &[
+                ("old", "Wrong7Guess"),
+                ("new", "Fresh7Stable"),
+                ("new2", "Fresh7Stable"),
+            ],
+        );
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(
+            refused.body.contains("current password is wrong"),
+            "{}",
+            refused.body
+        );
+    }
+    let out = d.command(&["audit", "--json", "--user", "gil"], None);
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let refused = rows
+        .iter()
+        .filter(|r| r["action"] == "account.password" && r["face"] == "web" && r["result"] != "ok")
+        .count();
+    assert_eq!(refused, 3, "{rows:?}");
+    let done = b.act(
+        "/account/password",
+        &[
+            ("old", PW),
+            ("new", "Fresh7Stable"),
+            ("new2", "Fresh7Stable"),
+        ],
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+}
