@@ -3,6 +3,7 @@
 //! on SIGTERM or SIGINT.
 
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,10 +39,11 @@ pub struct DataLock {
 
 impl DataLock {
     pub fn take(data: &Path) -> Result<DataLock, String> {
-        std::fs::create_dir_all(data)
+        crate::store::sqlite::files::private_folder(data)
             .map_err(|e| format!("cannot create {}: {e}", data.display()))?;
         let path = data.join("dirgate.lock");
         let file = std::fs::OpenOptions::new()
+            .mode(0o600)
             .create(true)
             .truncate(false)
             .write(true)

@@ -1543,3 +1543,289 @@ fn every_cell_of_the_authorisation_matrix() {
         failures.join("\n")
     );
 }
+
+// --- the node rights of the tree (issue 14, item 2) ----------------------------
+
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const OURS_GROUP: &str = "urn:dirgate:params:scim:schemas:extension:dirgate:2.0:Group";
+
+/// What an actor tries on the tree. Each cell acts on a group of its own
+/// (made by the super admin under the place), so no cell spoils another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeAction {
+    /// A new business entity at the top of the tree.
+    CreateTop,
+    /// A new group under the place's group.
+    CreateUnder,
+    Rename,
+    /// Under Ops (under EMEA for a group in Ops): within Acme, or from
+    /// Globex into Acme (the attack of the review).
+    Move,
+    Delete,
+    /// Rename the business entity Acme itself (and back).
+    RenameEntity,
+    /// Put the actor's own sub-user into the group.
+    AddOwnSubUser,
+}
+
+const NODE_ACTIONS: &[NodeAction] = &[
+    NodeAction::CreateTop,
+    NodeAction::CreateUnder,
+    NodeAction::Rename,
+    NodeAction::Move,
+    NodeAction::Delete,
+    NodeAction::RenameEntity,
+    NodeAction::AddOwnSubUser,
+];
+
+const PLACES: &[Place] = &[Place::Emea, Place::Ops, Place::Globex];
+
+fn move_destination(place: Place) -> Place {
+    if place == Place::Ops {
+        Place::Emea
+    } else {
+        Place::Ops
+    }
+}
+
+/// The expected answer of a node cell, from DESIGN.md, first matching
+/// rule wins.
+fn node_expected(a: &ActorSpec, action: NodeAction, place: Place) -> Expect {
+    use Expect::*;
+    use NodeAction::*;
+    let read_only = matches!(
+        a.kind,
+        Kind::ReportReader | Kind::RemoteTechnician | Kind::ReaderWithRole
+    );
+    // "restrict access to ...: the user then sees only that node and its subgroups ... and nothing else, through every face"
+    match action {
+        CreateUnder if !a.sees(place) => return UnseenReference,
+        Rename | Move | Delete | AddOwnSubUser if !a.sees(place) => return Hidden,
+        Move if !a.sees(move_destination(place)) => return UnseenReference,
+        RenameEntity if a.scope == Scope::Sales => return Hidden,
+        _ => {}
+    }
+    // "a super admin creates, renames, moves and deletes them anywhere"
+    if a.kind == Kind::Super {
+        return Allow;
+    }
+    // "Report Reader: read only. Remote Assistance Technician: read only"
+    if read_only {
+        return Forbidden;
+    }
+    match (a.kind, action) {
+        // "a user-management holder manages people, not the tree, and places its sub-users only in groups inside its own scope"
+        (Kind::Manager | Kind::AccountAdmin, AddOwnSubUser) => Allow,
+        (_, AddOwnSubUser) => Forbidden,
+        // "an account admin does so inside its own entity (never the entity itself, never across entities)"
+        (Kind::AccountAdmin, CreateTop | RenameEntity) => Forbidden,
+        (Kind::AccountAdmin, _) => Allow,
+        // "a user-management holder manages people, not the tree"; nobody else shapes it either.
+        _ => Forbidden,
+    }
+}
+
+fn group_body(name: &str, kind: &str, parent: Option<&str>) -> Value {
+    let mut ours = json!({"kind": kind});
+    if let Some(p) = parent {
+        ours["parent"] = json!({"value": p});
+    }
+    json!({"schemas": [GROUP, OURS_GROUP], "displayName": name, OURS_GROUP: ours})
+}
+
+fn patch(ops: Value) -> Value {
+    json!({"schemas": [PATCH_OP], "Operations": ops})
+}
+
+/// Runs one node cell: the answer and, read back by the super admin,
+/// whether it took effect.
+fn check_node(
+    w: &World,
+    a: &ActorSpec,
+    action: NodeAction,
+    place: Place,
+    n: usize,
+    expect: Expect,
+) -> Result<(), String> {
+    let token = &w.tokens[a.name];
+    let root = &w.root;
+    let parent = &w.groups[place.group()];
+    // The group the cell acts on, when it acts on one.
+    let own = match action {
+        NodeAction::Rename | NodeAction::Move | NodeAction::Delete | NodeAction::AddOwnSubUser => {
+            let made = w.scim.call(
+                root,
+                "POST",
+                "/Groups",
+                Some(&group_body(&format!("node{n}"), "Group", Some(parent))),
+            );
+            assert_eq!(made.status, 201, "{}", made.body);
+            Some(made.json()["id"].as_str().unwrap().to_owned())
+        }
+        _ => None,
+    };
+    let path = |id: &str| format!("/Groups/{id}");
+    let (answer, took) = match action {
+        NodeAction::CreateTop | NodeAction::CreateUnder => {
+            let name = format!("made{n}");
+            let body = if action == NodeAction::CreateTop {
+                group_body(&name, "Business Entity", None)
+            } else {
+                group_body(&name, "Group", Some(parent))
+            };
+            let answer = w.scim.call(token, "POST", "/Groups", Some(&body));
+            let filter = form_urlencoded::Serializer::new(String::new())
+                .append_pair("filter", &format!("displayName eq \"{name}\""))
+                .finish();
+            let found = w.scim.call(root, "GET", &format!("/Groups?{filter}"), None);
+            (answer, found.json()["totalResults"] == 1)
+        }
+        NodeAction::Rename => {
+            let id = own.as_deref().unwrap();
+            let answer = w.scim.call(
+                token,
+                "PATCH",
+                &path(id),
+                Some(&patch(json!([{"op": "replace", "path": "displayName", "value": format!("renamed{n}")}]))),
+            );
+            let after = w.scim.call(root, "GET", &path(id), None).json();
+            (answer, after["displayName"] == format!("renamed{n}"))
+        }
+        NodeAction::Move => {
+            let id = own.as_deref().unwrap();
+            let dest = &w.groups[move_destination(place).group()];
+            let answer = w.scim.call(
+                token,
+                "PATCH",
+                &path(id),
+                Some(&patch(json!([{"op": "replace", "path": format!("{OURS_GROUP}:parent"), "value": {"value": dest}}]))),
+            );
+            let after = w.scim.call(root, "GET", &path(id), None).json();
+            (
+                answer,
+                after[OURS_GROUP]["parent"]["value"] == dest.as_str(),
+            )
+        }
+        NodeAction::Delete => {
+            let id = own.as_deref().unwrap();
+            let answer = w.scim.call(token, "DELETE", &path(id), None);
+            let after = w.scim.call(root, "GET", &path(id), None);
+            (answer, after.status == 404)
+        }
+        NodeAction::RenameEntity => {
+            let acme = &w.groups["Acme"];
+            let answer = w.scim.call(
+                token,
+                "PATCH",
+                &path(acme),
+                Some(&patch(
+                    json!([{"op": "replace", "path": "displayName", "value": "Acme2"}]),
+                )),
+            );
+            let after = w.scim.call(root, "GET", &path(acme), None).json();
+            let took = after["displayName"] == "Acme2";
+            if took {
+                let back = w.scim.call(
+                    root,
+                    "PATCH",
+                    &path(acme),
+                    Some(&patch(
+                        json!([{"op": "replace", "path": "displayName", "value": "Acme"}]),
+                    )),
+                );
+                assert!((200..300).contains(&back.status), "{}", back.body);
+            }
+            (answer, took)
+        }
+        NodeAction::AddOwnSubUser => {
+            let id = own.as_deref().unwrap();
+            let sub = &w.ids[&a.sub()];
+            let answer = w.scim.call(
+                token,
+                "PATCH",
+                &path(id),
+                Some(&patch(
+                    json!([{"op": "add", "path": "members", "value": [{"value": sub}]}]),
+                )),
+            );
+            let after = w.scim.call(root, "GET", &path(id), None).json();
+            let took = after["members"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|x| x["value"] == sub.as_str()));
+            (answer, took)
+        }
+    };
+    if took != (expect == Expect::Allow) {
+        return Err(format!(
+            "took effect: {took}; answered {} {}",
+            answer.status, answer.body
+        ));
+    }
+    match expect {
+        Expect::Allow if (200..300).contains(&answer.status) => Ok(()),
+        Expect::Allow => Err(format!("answered {} {}", answer.status, answer.body)),
+        Expect::Hidden if answer.status == 404 => Ok(()),
+        Expect::Forbidden if answer.status == 403 => Ok(()),
+        Expect::UnseenReference if answer.status == 400 || answer.status == 403 => Ok(()),
+        _ => Err(format!("answered {} {}", answer.status, answer.body)),
+    }
+}
+
+#[test]
+fn every_node_right_of_the_tree() {
+    let started = Instant::now();
+    // Only the actors and their sub-users.
+    let accounts: Vec<NewAccount> = ACTORS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| {
+            [
+                NewAccount {
+                    name: a.name.into(),
+                    manager: None,
+                    member_of: None,
+                    actor: Some(i),
+                },
+                NewAccount {
+                    name: a.sub(),
+                    manager: Some(a.name.into()),
+                    member_of: Some(Place::Emea),
+                    actor: None,
+                },
+            ]
+        })
+        .collect();
+    let w = build(&accounts);
+    let mut failures = Vec::new();
+    let mut by_expect: BTreeMap<String, usize> = BTreeMap::new();
+    let mut n = 0;
+    for a in ACTORS {
+        for &action in NODE_ACTIONS {
+            let places: &[Place] = match action {
+                NodeAction::CreateTop | NodeAction::RenameEntity => &[Place::Emea],
+                _ => PLACES,
+            };
+            for &place in places {
+                n += 1;
+                let expect = node_expected(a, action, place);
+                *by_expect.entry(format!("{expect:?}")).or_default() += 1;
+                if let Err(why) = check_node(&w, a, action, place, n, expect) {
+                    failures.push(format!(
+                        "{} {action:?} {place:?} (expected {expect:?}): {why}",
+                        a.name
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "node rights: {n} cells checked in {:?}; expected answers: {by_expect:?}",
+        started.elapsed()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {n} node cells disagree with DESIGN.md:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -97,6 +97,51 @@ fn is_error(a: &Answer, status: u16) {
     );
 }
 
+/// Issue 14, item 13: JSON is never sniffed as something else, and HTTPS
+/// answers pin the browser to HTTPS; the plain listener (behind a proxy)
+/// leaves that to the proxy.
+#[test]
+fn answers_carry_nosniff_and_https_answers_hsts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "");
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    let out = d.command(&["user", "add", "sync", "--type", "Administrator"], None);
+    assert!(out.status.success());
+    let token = token_for(&d, "sync");
+    for a in [
+        scim(&d, Some(&token), "GET", "/Users"),
+        scim(&d, None, "GET", "/Users"),
+    ] {
+        assert!(
+            a.headers.contains("content-type: application/scim+json"),
+            "{}",
+            a.headers
+        );
+        assert!(
+            a.headers.contains("x-content-type-options: nosniff"),
+            "{}",
+            a.headers
+        );
+        assert!(
+            a.headers
+                .contains("strict-transport-security: max-age=31536000"),
+            "{}",
+            a.headers
+        );
+    }
+    let plain = Command::new("curl")
+        .args(["-sS", "-i"])
+        .arg(format!(
+            "http://127.0.0.1:{}/healthz",
+            d.http.unwrap().port()
+        ))
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&plain.stdout).to_ascii_lowercase();
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(!head.contains("strict-transport-security"), "{head}");
+}
+
 #[test]
 fn every_request_needs_a_live_bearer_token() {
     let tmp = tempfile::tempdir().unwrap();

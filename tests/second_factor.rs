@@ -348,3 +348,50 @@ fn a_backup_taken_under_write_load_restores_every_finished_write() {
         .unwrap();
     assert_eq!(check, "ok");
 }
+
+/// Issue 14, item 12: guessing a code out (five wrong tries) does not buy a
+/// fresh code before the resend interval: the phone or mailbox cannot be
+/// flooded, nor the codes cycled faster, by wrong tries.
+#[test]
+fn wrong_tries_do_not_buy_a_fresh_code_sooner() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start();
+    let config = write_config(tmp.path(), &sink.config());
+    let d = Daemon::start_in(&tmp.path().join("data"), &config);
+    cli(
+        &d,
+        &[
+            "user",
+            "add",
+            "eve",
+            "--email",
+            "eve@example.com",
+            "--method",
+            "Two Factor Email Every Time",
+            "--password-stdin",
+        ],
+        Some(&format!("{PW}\n")),
+    );
+    let out = whoami(&d, "eve", PW, None);
+    assert!(said(&out).contains("code sent by email"), "{}", said(&out));
+    let code = six_digits(&sink.wait_for(1, WAIT)[0].body());
+    d.secret(&code);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        assert!(!ok(&whoami(&d, "eve", &format!("{PW}{wrong}"), None)));
+    }
+    // The code is dead: even the right one is refused now.
+    assert!(!ok(&whoami(&d, "eve", &format!("{PW}{code}"), None)));
+    // And the next bind within the minute sends nothing new.
+    let out = whoami(&d, "eve", PW, None);
+    assert!(!ok(&out));
+    let db = rusqlite::Connection::open_with_flags(
+        d.data.join("dirgate.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let queued: i64 = db
+        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(queued, 1, "a fresh code was sent: {}", said(&out));
+}

@@ -283,7 +283,7 @@ pub enum CliError {
 
 /// Opens the store in `data` and the core over it, as configured.
 pub fn open_directory(data: &Path, config: &Config) -> Result<Directory, CliError> {
-    std::fs::create_dir_all(data).map_err(|source| CliError::Io {
+    crate::store::sqlite::files::private_folder(data).map_err(|source| CliError::Io {
         context: format!("cannot create the data folder {}", data.display()),
         source,
     })?;
@@ -330,6 +330,7 @@ pub fn second_factor_settings(config: &Config) -> SecondFactorSettings {
 }
 
 pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(), CliError> {
+    quiet_on_closed_pipe();
     match command {
         Command::Serve => Err(CliError::Usage("serve runs through the daemon".into())),
         Command::Token(cmd) => token::run(global, config, cmd),
@@ -357,5 +358,17 @@ pub fn run(global: &GlobalArgs, config: &Config, command: Command) -> Result<(),
             Ok(())
         }
         Command::Outbox { limit } => outbox::run(global, config, limit),
+    }
+}
+
+/// A command's output piped into a reader that stops early (`dirgate token
+/// list | head -1`) ends the command quietly, as for any Unix tool, rather
+/// than as a panic of `println!` on the broken pipe. Only the commands: the
+/// daemon keeps SIGPIPE ignored, its sockets report closed peers as errors.
+fn quiet_on_closed_pipe() {
+    // SAFETY: sets the disposition of one signal to its default before any
+    // thread of the command starts; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

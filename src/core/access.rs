@@ -282,9 +282,73 @@ impl Rules<'_> {
         }
     }
 
-    /// May `actor` create, move or change membership of `node` (or, for a
-    /// new node, of its parent)? `None` means the top of the tree.
-    pub fn may_manage_node(&self, actor: &Actor, node: Option<NodeId>) -> CoreResult<()> {
+    /// The tree (DESIGN.md, "Groups and business entities"): a super admin
+    /// creates, renames, moves and deletes nodes anywhere; an account admin
+    /// does so inside its own entity, never the entity itself, never across
+    /// entities; nobody else shapes the tree (the user-management role
+    /// manages people, not the tree). These two functions are the whole rule.
+    ///
+    /// May `actor` put a node (a new one, or one it moves) under `parent`?
+    /// `None` means the top of the tree.
+    pub fn may_place_node(&self, actor: &Actor, parent: Option<NodeId>) -> CoreResult<()> {
+        let a = match self.tree_shaper(actor)? {
+            None => return Ok(()),
+            Some(a) => a,
+        };
+        let root = a.admin_entity.unwrap_or(NodeId::MIN);
+        match parent {
+            None => forbidden("only a super admin may work at the top of the tree"),
+            Some(p) if self.store.node_in_subtree(root, p)? => Ok(()),
+            Some(_) => Err(CoreError::NotFound("group")),
+        }
+    }
+
+    /// May `actor` rename, move or delete `node` itself?
+    pub fn may_change_node(&self, actor: &Actor, node: &Node) -> CoreResult<()> {
+        let a = match self.tree_shaper(actor)? {
+            None => return Ok(()),
+            Some(a) => a,
+        };
+        let root = a.admin_entity.unwrap_or(NodeId::MIN);
+        if node.id == root {
+            return forbidden(
+                "an account admin cannot rename, move or delete its own business entity",
+            );
+        }
+        if self.store.node_in_subtree(root, node.id)? {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound("group"))
+        }
+    }
+
+    /// `Ok(None)` for an actor that shapes the tree everywhere, the account
+    /// admin for one that shapes its own entity, refused for anyone else.
+    fn tree_shaper<'a>(&self, actor: &'a Actor) -> CoreResult<Option<&'a Account>> {
+        let a = match actor {
+            Actor::System => return Ok(None),
+            Actor::Account(a) if a.admin_level == AdminLevel::SuperAdmin => return Ok(None),
+            Actor::Account(a) => a,
+        };
+        if !a.account_type.may_write() {
+            return forbidden(format!(
+                "a {} account is read only",
+                a.account_type.display_name()
+            ));
+        }
+        if a.admin_level != AdminLevel::AccountAdmin {
+            return forbidden(
+                "groups and business entities are created, renamed, moved and deleted by super admins and account admins",
+            );
+        }
+        Ok(Some(a))
+    }
+
+    /// May `actor` change who is a member of `node`? (Each person added or
+    /// removed is checked with `may_manage_account` as well.) An account
+    /// admin inside its entity, the entity included; a user-management
+    /// holder in groups inside its own scope.
+    pub fn may_change_members(&self, actor: &Actor, node: NodeId) -> CoreResult<()> {
         let a = match actor {
             Actor::System => return Ok(()),
             Actor::Account(a) if a.admin_level == AdminLevel::SuperAdmin => return Ok(()),
@@ -297,32 +361,13 @@ impl Rules<'_> {
             ));
         }
         if a.admin_level != AdminLevel::AccountAdmin && !a.has_role(USER_MANAGEMENT_ROLE) {
-            return forbidden("changing groups needs the user-management role");
+            return forbidden("changing group members needs the user-management role");
         }
-        match (scope(actor), node) {
-            (Scope::Everywhere, _) => Ok(()),
-            (Scope::Subtree(_), None) => {
-                forbidden("only an unrestricted administrator may work at the top of the tree")
-            }
-            (Scope::Subtree(root), Some(n)) => {
-                if self.in_scope_node(Scope::Subtree(root), n)? {
-                    Ok(())
-                } else {
-                    Err(CoreError::NotFound("group"))
-                }
-            }
+        if self.in_scope_node(scope(actor), node)? {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound("group"))
         }
-    }
-
-    /// The root of a scoped actor's subtree cannot itself be moved by it:
-    /// that would move the actor's own scope.
-    pub fn may_move_node(&self, actor: &Actor, node: &Node) -> CoreResult<()> {
-        if let Scope::Subtree(root) = scope(actor) {
-            if root == node.id {
-                return forbidden("you cannot move the root of your own scope");
-            }
-        }
-        self.may_manage_node(actor, Some(node.id))
     }
 
     /// Only super admins make super admins and account admins (the manual's

@@ -238,6 +238,18 @@ impl Directory {
         );
     }
 
+    /// A password change refused because the old password given was wrong:
+    /// a failed authentication of `target`, recorded as one.
+    pub fn record_wrong_old_password(&self, actor: &Actor, target: &str, from: &str) {
+        self.audit(
+            &actor_name(actor),
+            "account.password",
+            target,
+            &format!("from {from}"),
+            "refused: the old password is wrong",
+        );
+    }
+
     /// The newest audit records (for `dirgate audit`).
     pub fn audit_records(
         &self,

@@ -111,9 +111,10 @@ impl Directory {
         }
     }
 
-    /// Whether `actor` may change the tree at `node` (`None`: the top).
+    /// Whether `actor` may shape the tree at `node` (put nodes under it;
+    /// `None`: the top).
     pub fn may_manage_tree(&self, actor: &Actor, node: Option<NodeId>) -> CoreResult<bool> {
-        match self.console_rules().may_manage_node(actor, node) {
+        match self.console_rules().may_place_node(actor, node) {
             Ok(()) => Ok(true),
             Err(CoreError::Forbidden(_) | CoreError::NotFound(_)) => Ok(false),
             Err(e) => Err(e),

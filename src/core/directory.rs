@@ -712,9 +712,15 @@ impl Directory {
         unreachable!("the candidates never run out")
     }
 
-    /// Brings an archived account back with the attributes of `row`.
+    /// Brings an archived account back (same id) with the attributes of
+    /// `row` and nothing else: no admin level, no groups, no authenticator
+    /// secret, no recognised computers (its tokens went when it was
+    /// archived). One who may not bring it back is told what a taken name
+    /// tells: the archived account stays as hidden as a live one.
     fn restore(&self, actor: &Actor, archived: Account, row: NewAccountRow) -> CoreResult<Account> {
-        self.rules().may_manage_account(actor, &archived)?;
+        if self.rules().may_manage_account(actor, &archived).is_err() {
+            return Err(CoreError::Conflict("user name"));
+        }
         let update = AccountUpdate {
             user_name: Some(row.user_name),
             login_name: Some(row.login_name),
@@ -737,10 +743,18 @@ impl Directory {
             external_id: Some(row.external_id),
             // A restored account starts from the password it is given.
             password_hash: Some(row.password_hash),
-            ..AccountUpdate::default()
+            admin_level: Some(AdminLevel::None),
+            admin_entity: Some(None),
+            reset_pending: Some(false),
+            totp_secret: Some(None),
+            forget_computers: true,
         };
         self.store
             .update_account(archived.id, &update, None, row.now)?;
+        for node in self.store.memberships(archived.id)? {
+            self.store.remove_member(node, archived.id, row.now)?;
+        }
+        self.revoke_tokens_of(archived.id)?;
         self.store
             .account(archived.id)?
             .ok_or(CoreError::NotFound("account"))
@@ -1071,9 +1085,22 @@ impl Directory {
                 };
                 self.store
                     .update_account(target.id, &update, None, Timestamp::now())?;
-                Ok(())
+                // Its bearer tokens die with it (its web sessions and LDAP
+                // binds end at their next request: the account cannot act).
+                self.revoke_tokens_of(target.id)
             },
         )
+    }
+
+    /// Revokes every live bearer token acting as `id`.
+    fn revoke_tokens_of(&self, id: AccountId) -> CoreResult<()> {
+        let now = Timestamp::now();
+        for token in self.store.list_tokens()? {
+            if token.account == id && !token.revoked {
+                self.store.revoke_token(token.id, now)?;
+            }
+        }
+        Ok(())
     }
 
     /// Makes an account a super admin or an account admin of a business
@@ -1177,12 +1204,12 @@ impl Directory {
                 validate::node_name(&new.name)?;
                 let parent = new.parent.map(|id| self.node(actor, id)).transpose()?;
                 let rules = self.rules();
-                rules.may_manage_node(actor, new.parent)?;
+                rules.may_place_node(actor, new.parent)?;
                 check_parent_kind(new.kind, parent.as_ref().map(|p| (p.kind, p.name.as_str())))?;
                 self.check_may_manage(actor, people)?;
                 for child in groups {
                     let child = self.node(actor, *child)?;
-                    rules.may_move_node(actor, &child)?;
+                    rules.may_change_node(actor, &child)?;
                     check_parent_kind(child.kind, Some((new.kind, &new.name)))?;
                 }
                 let id = self.store.insert_node(&NewNodeRow {
@@ -1224,9 +1251,9 @@ impl Directory {
     /// Whether the actor may put `node` under `parent` (`None`: the top).
     fn check_move(&self, actor: &Actor, node: &Node, parent: Option<NodeId>) -> CoreResult<()> {
         let rules = self.rules();
-        rules.may_move_node(actor, node)?;
+        rules.may_change_node(actor, node)?;
         let new_parent = parent.map(|p| self.node(actor, p)).transpose()?;
-        rules.may_manage_node(actor, parent)?;
+        rules.may_place_node(actor, parent)?;
         check_parent_kind(
             node.kind,
             new_parent.as_ref().map(|p| (p.kind, p.name.as_str())),
@@ -1280,7 +1307,17 @@ impl Directory {
             || -> CoreResult<Node> {
                 let node = self.node(actor, id)?;
                 let rules = self.rules();
-                rules.may_manage_node(actor, Some(node.id))?;
+                // Members are the weakest right a change needs; renaming
+                // (or a new external id) is shaping the tree.
+                rules.may_change_members(actor, node.id)?;
+                let renamed = edit.name.as_ref().is_some_and(|n| *n != node.name)
+                    || edit
+                        .external_id
+                        .as_ref()
+                        .is_some_and(|e| *e != node.external_id);
+                if renamed {
+                    rules.may_change_node(actor, &node)?;
+                }
                 if let Some(n) = &edit.name {
                     validate::node_name(n)?;
                 }
@@ -1309,7 +1346,8 @@ impl Directory {
                 }
                 for child in &adopt {
                     let child = self.node(actor, *child)?;
-                    rules.may_move_node(actor, &child)?;
+                    rules.may_change_node(actor, &child)?;
+                    rules.may_place_node(actor, Some(node.id))?;
                     check_parent_kind(child.kind, Some((node.kind, name)))?;
                     let cycle = self.store.node_in_subtree(child.id, node.id)?
                         || match parent {
@@ -1351,7 +1389,25 @@ impl Directory {
             detail,
             || -> CoreResult<()> {
                 let node = self.node(actor, id)?;
-                self.rules().may_move_node(actor, &node)?;
+                let rules = self.rules();
+                rules.may_change_node(actor, &node)?;
+                // A delete is allowed only when each of its effects would
+                // be: every membership it ends must be one the actor could
+                // end on its own (hidden members included, unnamed).
+                if !actor.is_super() {
+                    for member in self.store.members(node.id)? {
+                        let allowed = match self.store.account(member)? {
+                            Some(account) => rules.may_manage_account(actor, &account).is_ok(),
+                            None => true,
+                        };
+                        if !allowed {
+                            return Err(CoreError::Forbidden(format!(
+                                "{} has members you may not remove; remove the others first",
+                                node.name
+                            )));
+                        }
+                    }
+                }
                 Ok(self.store.delete_node(node.id)?)
             },
         )
@@ -1426,7 +1482,7 @@ impl Directory {
         let node = self.node(actor, node)?;
         let account = self.account(actor, account)?;
         let rules = self.rules();
-        rules.may_manage_node(actor, Some(node.id))?;
+        rules.may_change_members(actor, node.id)?;
         rules.may_manage_account(actor, &account)?;
         Ok((node, account))
     }
@@ -1663,7 +1719,9 @@ impl Directory {
         };
         let Some(code) = code else {
             // A bind moments after a code went out is told to use it, not
-            // sent another: a client retrying cannot flood a phone.
+            // sent another: a client retrying cannot flood a phone. This
+            // holds for a code that died of wrong tries too: guessing it
+            // out does not buy a fresh one sooner.
             let pending = self.store.pending_code(account.id).map_err(store_error)?;
             if let Some(p) = pending {
                 let resend_at = p.created + span(settings.resend_interval);
@@ -1689,8 +1747,11 @@ impl Directory {
         };
         let given = second_factor::code_hash(account.uuid, &code);
         let pending = self.store.pending_code(account.id).map_err(store_error)?;
+        // A code that had its wrong tries is dead, though kept (its time
+        // still spaces the next one).
         let matches = pending.is_some_and(|p| {
             p.channel == channel
+                && p.tries < settings.code_tries
                 && p.expires > now
                 && second_factor::same_hash(&p.code_hash, &given)
         });

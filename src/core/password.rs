@@ -64,8 +64,19 @@ impl PasswordHasher {
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         match Scheme::of(stored) {
             Scheme::Argon2(phc) => verify_argon2(password, phc),
-            Scheme::Imported(scheme, rest) => verify_imported(scheme, rest, password),
-            Scheme::Unknown => false,
+            // An imported hash is quick to check: the argon2 time is spent
+            // as well, so that a wrong password for such an account answers
+            // no sooner than one for a missing account (which would tell
+            // that the account exists).
+            Scheme::Imported(scheme, rest) => {
+                let right = verify_imported(scheme, rest, password);
+                self.verify_decoy(password);
+                right
+            }
+            Scheme::Unknown => {
+                self.verify_decoy(password);
+                false
+            }
         }
     }
 

@@ -12,11 +12,11 @@ use crate::core::access::Actor;
 use crate::core::audit::{with_face, Face};
 use crate::core::directory::{AuthError, Directory};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::Account;
+use crate::core::model::{Account, AccountId};
 use crate::core::password::PreparedPassword;
 use crate::core::password_pool::PasswordPool;
 use crate::core::second_factor::Computer;
-use crate::core::throttle::{Throttle, ThrottleSettings};
+use crate::core::throttle::{Admission, Outcome, Throttle, ThrottleSettings};
 
 /// At most `size` closures running at once on tokio's blocking threads; the
 /// rest wait their turn without holding a thread.
@@ -141,33 +141,56 @@ impl Service {
             Computer::Address(ip) => Some(*ip),
             _ => None,
         };
-        // Earlier failures for this account or address make this one wait,
-        // on a timer: no pool thread is held meanwhile.
-        let wait = self.throttle.wait(&user_name, address);
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        // Counted from now: parallel attempts queue behind each other.
+        // Earlier failures for this account make this one wait, on a
+        // timer: no pool thread is held meanwhile.
+        let admission = self.throttle.admit(&user_name, address).await;
+        if !admission.wait.is_zero() {
+            tokio::time::sleep(admission.wait).await;
         }
         let name = user_name.clone();
         let result = self.check(user_name, credential, computer).await;
-        match &result {
-            Ok(_) => self.throttle.succeeded(&name),
+        let outcome = match &result {
+            Ok(_) => Outcome::Succeeded,
             // A code sent or asked for follows a right password.
-            Err(AuthError::CodeSent { .. } | AuthError::SecondFactorRequired(_)) => {}
-            Err(_) => {
-                if self.throttle.failed(&name, address) {
-                    let directory = self.directory.clone();
-                    let face = self.face;
-                    let from = address.map_or_else(|| "(unknown)".into(), |a| a.to_string());
-                    let _ = self
-                        .store_pool
-                        .run(move || {
-                            with_face(face, || directory.record_throttle(&name, &from));
-                        })
-                        .await;
-                }
+            Err(AuthError::CodeSent { .. } | AuthError::SecondFactorRequired(_)) => {
+                Outcome::Neither
             }
-        }
+            // The server could not check it: not the client's failure.
+            Err(AuthError::Core(
+                CoreError::ShuttingDown | CoreError::Store(_) | CoreError::Hashing(_),
+            )) => Outcome::Neither,
+            Err(_) => Outcome::Failed,
+        };
+        self.settle(admission, outcome, name, address).await;
         result
+    }
+
+    /// Ends a throttled attempt: audits the failure from which waits
+    /// begin, and serves the wait a failure from a busy address owes
+    /// before it is answered.
+    async fn settle(
+        &self,
+        admission: Admission,
+        outcome: Outcome,
+        name: String,
+        address: Option<std::net::IpAddr>,
+    ) {
+        let verdict = admission.finish(outcome);
+        if verdict.throttling_began {
+            let directory = self.directory.clone();
+            let face = self.face;
+            let from = address.map_or_else(|| "(unknown)".into(), |a| a.to_string());
+            let _ = self
+                .store_pool
+                .run(move || {
+                    with_face(face, || directory.record_throttle(&name, &from));
+                })
+                .await;
+        }
+        if !verdict.hold.is_zero() {
+            tokio::time::sleep(verdict.hold).await;
+        }
     }
 
     async fn check(
@@ -198,15 +221,101 @@ impl Service {
             .await?
     }
 
-    /// Whether `password` alone is the account's password (the old password
-    /// of a password change): no second factor is asked, no code sent.
-    pub async fn password_matches(&self, user_name: String, password: String) -> CoreResult<bool> {
-        let attempt = self
-            .run(move |d| d.begin_authentication(&user_name))
+    /// Changes a password, one's own or that of an account `actor`
+    /// manages: the one order every face follows. First the right (so a
+    /// refused request learns nothing about the account, not even whether
+    /// an old password is right); then the old password, when one is given,
+    /// checked as an authentication of the target is (throttled per account
+    /// and address, and a wrong one audited), asking no second factor and
+    /// sending no code; then the policy and the hash; then the write. A
+    /// right old password is not rewarded with a new record of failures
+    /// cleared: only a successful authentication does that.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        target: String,
+        old: Option<String>,
+        new: String,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<AccountId, AuthError> {
+        let named = target.clone();
+        let id = self
+            .run_as(actor, move |d, a| d.check_may_set_password(a, &named))
             .await?;
+        if let Some(old) = old {
+            self.check_current_password(actor, target, old, from)
+                .await?;
+        }
+        let prepared = self.prepare_password(new).await?;
+        self.run_as(actor, move |d, a| d.set_password(a, id, prepared))
+            .await?;
+        Ok(id)
+    }
+
+    /// Stores a new authenticator secret for `actor`'s own account once
+    /// `code` proves the app holds it; like a new password, it asks for the
+    /// current password first (throttled and audited).
+    pub async fn enrol_own_totp(
+        &self,
+        actor: &Actor,
+        secret: Vec<u8>,
+        code: String,
+        current: String,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<(), AuthError> {
+        let me = actor.account().ok_or(CoreError::Forbidden(
+            "only an account enrols its own app".into(),
+        ))?;
+        let (id, name) = (me.id, me.user_name.clone());
+        self.check_current_password(actor, name, current, from)
+            .await?;
+        self.run_as(actor, move |d, a| {
+            d.confirm_totp_enrolment(a, id, secret, &code)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `password` is the current password of the account named
+    /// `target`, checked as an authentication of it is: throttled per
+    /// account and address, a wrong one audited; no second factor is asked
+    /// and no code sent. The caller has checked the right to ask.
+    async fn check_current_password(
+        &self,
+        actor: &Actor,
+        target: String,
+        password: String,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<(), AuthError> {
+        let admission = self.throttle.admit(&target, from).await;
+        if !admission.wait.is_zero() {
+            tokio::time::sleep(admission.wait).await;
+        }
+        let named = target.clone();
+        let attempt = self.run(move |d| d.begin_authentication(&named)).await?;
         let directory = self.directory.clone();
-        self.password_pool
+        let right = self
+            .password_pool
             .run(move || directory.password_matches(&attempt, &password))
-            .await
+            .await?;
+        if right {
+            self.settle(admission, Outcome::Neither, target, from).await;
+            return Ok(());
+        }
+        let directory = self.directory.clone();
+        let face = self.face;
+        let actor = actor.clone();
+        let named = target.clone();
+        let address = from.map_or_else(|| "(unknown)".into(), |a| a.to_string());
+        let _ = self
+            .store_pool
+            .run(move || {
+                with_face(face, || {
+                    directory.record_wrong_old_password(&actor, &named, &address)
+                })
+            })
+            .await;
+        self.settle(admission, Outcome::Failed, target, from).await;
+        Err(AuthError::InvalidCredentials)
     }
 }

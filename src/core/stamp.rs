@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::core::access::Actor;
 use crate::core::directory::Directory;
-use crate::core::error::CoreResult;
+use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::AccountId;
 
 /// Changes whenever the password is set, even to the same password (the
@@ -26,6 +26,18 @@ impl Directory {
             .and_then(|c| c.password_hash)
             .unwrap_or_default();
         Ok((actor, Sha256::digest(hash.as_bytes()).into()))
+    }
+
+    /// The account behind a sign-in made earlier (an LDAP connection's
+    /// bind), as it is now: refused when it may no longer act or when its
+    /// password has changed since `stamp` was taken.
+    pub fn actor_if_unchanged(&self, id: AccountId, stamp: &PasswordStamp) -> CoreResult<Actor> {
+        let (actor, now) = self.actor_with_password_stamp(id)?;
+        if bool::from(subtle::ConstantTimeEq::ct_eq(&now[..], &stamp[..])) {
+            Ok(actor)
+        } else {
+            Err(CoreError::AccountUnusable("its password was changed"))
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 
 use super::{HttpFace, Peer};
@@ -27,8 +28,24 @@ const SCIM_ENDPOINTS: &[&str] = &[
 ];
 
 /// `peer` is the client (the self-service pages limit by its address and
-/// recognise computers by it).
+/// recognise computers by it). Every answer says `nosniff` (a JSON or text
+/// answer is never to be read as something else); an answer over HTTPS
+/// also tells the browser to use HTTPS only from now on (a year).
 pub async fn route(face: &HttpFace, request: Request<Incoming>, peer: Peer) -> Response<Body> {
+    let mut response = dispatch(face, request, peer).await;
+    let headers = response.headers_mut();
+    headers
+        .entry(X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    if !peer.via_proxy {
+        headers
+            .entry(STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
+    response
+}
+
+async fn dispatch(face: &HttpFace, request: Request<Incoming>, peer: Peer) -> Response<Body> {
     let path = request.uri().path();
     if path == crate::scim::PREFIX || path.starts_with(&format!("{}/", crate::scim::PREFIX)) {
         let operation = scim_operation(request.method(), &path[crate::scim::PREFIX.len()..]);

@@ -11,6 +11,7 @@ mod connection;
 pub mod dn;
 pub mod entry;
 pub mod filter;
+mod filter_cost;
 mod listener;
 #[doc(hidden)]
 pub mod replay;

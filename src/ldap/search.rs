@@ -4,6 +4,7 @@
 //! with RFC 2696 cookies.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ldap3_proto::control::LdapControl;
@@ -18,7 +19,7 @@ use super::schema;
 use super::session::{ldap_result, LdapError, Session};
 use crate::core::model::{Account, Node};
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Test, Value};
-use crate::core::{Actor, CoreResult, Directory};
+use crate::core::{Actor, CoreError, CoreResult, Directory};
 
 /// Where a paged search stands between pages. Cookies name these; the state
 /// itself stays on the connection, so a client cannot forge a position.
@@ -90,6 +91,12 @@ impl Session {
         req: &LdapSearchRequest,
         controls: &[LdapControl],
     ) -> Result<Limits, LdapError> {
+        super::filter_cost::check(&req.filter).map_err(|e| {
+            LdapError::new(
+                LdapResultCode::AdminLimitExceeded,
+                format!("{e}: split the search"),
+            )
+        })?;
         let mut page_size = None;
         let mut cookie = Vec::new();
         for control in controls {
@@ -390,28 +397,57 @@ impl Session {
         }
     }
 
-    /// The bound actor. Anonymous sessions never reach the core's data
-    /// (`check_anonymous_search` stops them first); should one get here,
-    /// it is refused rather than given any identity.
+    /// The bound actor as of its bind. Anonymous sessions never reach the
+    /// core's data. Only for what needs no rights; anything that acts goes
+    /// through `as_actor`, which reads the account as it is now.
     pub(super) fn actor(&self) -> Result<Actor, LdapError> {
         self.bound
             .clone()
             .ok_or_else(|| LdapError::new(LdapResultCode::InsufficentAccessRights, "bind first"))
     }
 
-    /// Runs a core call as the bound actor on the store pool.
+    /// Runs a core call on the store pool as the bound account as it is
+    /// now (read in the same trip): its current status, roles, scope and
+    /// reset state. When it may no longer act, or its password changed
+    /// since the bind, the call is not made: the request is answered as on
+    /// an unbound connection and the connection becomes unbound (see
+    /// `Session::handle`).
     pub(super) async fn as_actor<T, F>(&self, call: F) -> Result<T, LdapError>
     where
         T: Send + 'static,
         F: FnOnce(&Directory, &Actor) -> CoreResult<T> + Send + 'static,
     {
-        self.face
+        let id = self
+            .actor()?
+            .id()
+            .ok_or_else(|| LdapError::new(LdapResultCode::InsufficentAccessRights, "bind first"))?;
+        let stamp = self.bound_stamp;
+        let outcome = self
+            .face
             .service
-            .run_as(&self.actor()?, call)
+            .run(move |d| match d.actor_if_unchanged(id, &stamp) {
+                Ok(actor) => Ok(Some(call(d, &actor))),
+                Err(CoreError::AccountUnusable(_) | CoreError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            })
             .await
-            .map_err(LdapError::from_core)
+            .map_err(LdapError::from_core)?;
+        match outcome {
+            Some(result) => result.map_err(LdapError::from_core),
+            None => {
+                self.revoked.store(true, Ordering::Relaxed);
+                Err(LdapError::new(
+                    LdapResultCode::InsufficentAccessRights,
+                    REVOKED,
+                ))
+            }
+        }
     }
 }
+
+/// The answer to a request on a connection whose account can no longer act.
+pub(super) const REVOKED: &str =
+    "bind first: the account this connection bound as can no longer act as it did (inactive, archived, reset pending or password changed)";
 
 /// Where a search resumes: the phase and the last row id sent in it.
 #[derive(Debug, Clone, Copy)]

@@ -3,6 +3,7 @@
 //! about accounts and access is the core's. Searches live in `search.rs`.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,6 +20,7 @@ use super::entry::{self, Selection};
 use super::search::Paged;
 use super::LdapFace;
 use crate::core::second_factor::Computer;
+use crate::core::stamp::PasswordStamp;
 use crate::core::{Actor, AuthError, CoreError};
 use crate::metrics::Face;
 
@@ -100,7 +102,15 @@ pub struct Session {
     pub(super) face: Arc<LdapFace>,
     peer: SocketAddr,
     secure: bool,
+    /// The account as it bound. Every request reads it again as it is now
+    /// (`as_actor`); this copy only says who bound.
     pub(super) bound: Option<Actor>,
+    /// Its password's stamp at the bind, or at this connection's own
+    /// Password Modify: another change of it ends the bind.
+    pub(super) bound_stamp: PasswordStamp,
+    /// Set by `as_actor` when the account can no longer act: the
+    /// connection becomes unbound once the request is answered.
+    pub(super) revoked: Arc<AtomicBool>,
     bound_dn: String,
     pub(super) paged: Paged,
     /// SHA-256 of the TLS client certificate, when one was presented.
@@ -116,6 +126,8 @@ impl Session {
             peer,
             secure,
             bound: None,
+            bound_stamp: PasswordStamp::default(),
+            revoked: Arc::new(AtomicBool::new(false)),
             bound_dn: String::new(),
             paged: Paged::new(),
             client_certificate: None,
@@ -151,6 +163,19 @@ impl Session {
         let started = Instant::now();
         let operation = operation_name(&msg.op);
         let action = self.dispatch(msg).await;
+        // A bound account that became inactive, archived or reset-pending,
+        // or whose password changed elsewhere, leaves its connection
+        // unbound, as after a failed bind (RFC 4513 section 4.2.1), rather
+        // than closed: the request that found out was answered like an
+        // anonymous one (insufficientAccessRights, saying why), and the
+        // client may bind again on the same connection. Pooled clients
+        // (SSSD, Nextcloud, Apache) rebind on that answer; a dropped
+        // connection would make them retry blindly and hide the reason.
+        // Either way nothing more is done with the old rights.
+        if self.revoked.swap(false, Ordering::Relaxed) {
+            info!(peer = %self.peer, "ldap bind no longer valid: connection unbound");
+            self.unbind();
+        }
         let result = match &action {
             Action::Reply(replies) => replies
                 .last()
@@ -235,6 +260,14 @@ impl Session {
 
     /// Simple binds over cleartext from another machine would expose the
     /// password on the wire: refused unless configured otherwise.
+    /// Back to anonymous: no identity, no paged searches of the old one.
+    fn unbind(&mut self) {
+        self.bound = None;
+        self.bound_stamp = PasswordStamp::default();
+        self.bound_dn.clear();
+        self.paged.clear();
+    }
+
     fn cleartext_refused(&self) -> bool {
         !self.secure && !self.peer.ip().is_loopback() && !self.face.config.ldap.allow_insecure_bind
     }
@@ -243,9 +276,7 @@ impl Session {
         // RFC 4513 section 4.2.1: a bind attempt leaves the session
         // anonymous until it succeeds; paged searches belong to the old
         // identity and end with it.
-        self.bound = None;
-        self.bound_dn.clear();
-        self.paged.clear();
+        self.unbind();
         let reply = |code, message: &str| {
             LdapMsg::new(
                 msgid,
@@ -302,8 +333,23 @@ impl Session {
             .await
         {
             Ok(account) => {
+                let id = account.id;
+                let stamp = match self
+                    .face
+                    .service
+                    .run(move |d| d.actor_with_password_stamp(id))
+                    .await
+                {
+                    Ok((_, stamp)) => stamp,
+                    Err(e) => {
+                        self.bind_failure = Some("error");
+                        let e = LdapError::from_core(e);
+                        return reply(e.code, &e.message);
+                    }
+                };
                 info!(peer = %self.peer, user = %account.user_name, "ldap bind");
                 self.bound_dn = self.face.layout.person_dn(&account.user_name);
+                self.bound_stamp = stamp;
                 self.bound = Some(Actor::Account(Box::new(account)));
                 reply(LdapResultCode::Success, "")
             }
@@ -392,7 +438,7 @@ impl Session {
                 entry::group_entry(&node, &related, &self.face.layout, &all)
             }
             Target::Base | Target::People | Target::Groups => {
-                self.actor()?;
+                self.as_actor(|_, _| Ok(())).await?;
                 match target {
                     Target::Base => entry::base_entry(&self.face.layout, &all),
                     Target::People => entry::people_ou_entry(&self.face.layout, &all),
@@ -436,8 +482,10 @@ impl Session {
         };
         match req.name.as_str() {
             OID_WHOAMI => {
-                // RFC 4532: "dn:<DN>" when bound, empty when anonymous.
-                let value = if self.bound.is_some() {
+                // RFC 4532: "dn:<DN>" when bound, empty when anonymous
+                // (also when the bound account can no longer act).
+                let current = self.bound.is_some() && self.as_actor(|_, _| Ok(())).await.is_ok();
+                let value = if current {
                     format!("dn:{}", self.bound_dn)
                 } else {
                     String::new()
@@ -505,12 +553,13 @@ impl Session {
                 "changing a password needs TLS: use LDAPS or StartTLS",
             ));
         }
-        let actor = self.actor().map_err(|_| {
-            LdapError::new(
+        if self.bound.is_none() {
+            return Err(LdapError::new(
                 LdapResultCode::InsufficentAccessRights,
                 "bind first to change a password",
-            )
-        })?;
+            ));
+        }
+        let actor = self.as_actor(|_, a| Ok(a.clone())).await?;
         let Some(me) = actor.account().map(|a| a.user_name.clone()) else {
             return Err(LdapError::new(
                 LdapResultCode::InsufficentAccessRights,
@@ -523,45 +572,46 @@ impl Session {
                 .bind_name(identity)
                 .ok_or_else(|| LdapError::new(LdapResultCode::NoSuchObject, "no such entry"))?,
         };
-        // The right to change it comes first: an old password is checked
-        // only where a new one could be set, so that Password Modify
-        // cannot test the passwords of accounts the client may not change
-        // (or see).
-        let checked = target.clone();
-        self.as_actor(move |d, a| d.check_may_set_password(a, &checked))
-            .await?;
-        if let Some(old) = request.old_password {
-            // The old password alone: a change asks no second factor of
-            // an already bound client, and must not send a code.
-            let right = self
-                .face
-                .service
-                .password_matches(target.clone(), old)
-                .await
-                .map_err(LdapError::from_core)?;
-            if !right {
-                return Err(LdapError::new(
-                    LdapResultCode::InvalidCredentials,
-                    "the old password is wrong",
-                ));
-            }
-        }
         let (new_password, generated) = match request.new_password {
             Some(p) => (p, false),
             None => (self.face.service.directory().generate_password(), true),
         };
-        let prepared = self
+        // The core owns the order (the right, then the old password,
+        // throttled and audited, then the policy).
+        let result = self
             .face
             .service
-            .prepare_password(new_password.clone())
-            .await
-            .map_err(LdapError::from_core)?;
-        let changed = target.clone();
-        self.as_actor(move |d, a| {
-            let account = d.account_by_user_name(a, &changed)?;
-            d.set_password(a, account.id, prepared)
-        })
-        .await?;
+            .change_password(
+                &actor,
+                target.clone(),
+                request.old_password,
+                new_password.clone(),
+                Some(self.peer.ip()),
+            )
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(AuthError::Core(e)) => return Err(LdapError::from_core(e)),
+            Err(_) => {
+                return Err(LdapError::new(
+                    LdapResultCode::InvalidCredentials,
+                    "the old password is wrong",
+                ))
+            }
+        }
+        if target.eq_ignore_ascii_case(&me) {
+            // This connection set the new password itself: it stays bound.
+            if let Some(id) = actor.id() {
+                if let Ok((_, stamp)) = self
+                    .face
+                    .service
+                    .run(move |d| d.actor_with_password_stamp(id))
+                    .await
+                {
+                    self.bound_stamp = stamp;
+                }
+            }
+        }
         info!(peer = %self.peer, user = %me, target = %target, "ldap password changed");
         Ok(generated.then_some(new_password))
     }

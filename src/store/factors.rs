@@ -60,8 +60,9 @@ pub trait Factors: Send + Sync + 'static {
         code_hash: &[u8; 32],
         now: Timestamp,
     ) -> StoreResult<bool>;
-    /// Counts a wrong try; at `max_tries` the code is dropped. Returns the
-    /// tries so far.
+    /// Counts a wrong try. Returns the tries so far; a code with
+    /// `max_tries` or more is dead (never accepted) but kept until it
+    /// expires or is replaced, so that its time still spaces the next one.
     fn wrong_code(&self, account: AccountId, max_tries: u32) -> StoreResult<u32>;
 
     // --- recognised computers ---------------------------------------------

@@ -3,6 +3,7 @@
 //! authenticator app, and sign out. Every action is `POST /account/...`
 //! with the session's CSRF token.
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use hyper::body::Incoming;
@@ -207,6 +208,8 @@ fn enrolment_section(s: &SignedIn, csrf: &str) -> String {
                  <form method=\"post\" action=\"/account/totp/confirm\">{csrf}\
                  <label for=\"totp-code\">Code from the app</label>\
                  <input id=\"totp-code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"6\" required>\
+                 <label for=\"totp-password\">Your current password</label>\
+                 <input id=\"totp-password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
                  <button type=\"submit\">Confirm</button></form>\
                  <form method=\"post\" action=\"/account/totp/cancel\">{csrf}\
                  <button type=\"submit\">Cancel</button></form>",
@@ -333,7 +336,8 @@ pub(super) async fn authenticate_form(
         return Err(WebError::Csrf);
     }
     let user = fields.get("user").trim().to_owned();
-    if face.web.failed_sign_ins.exhausted(client) {
+    // Counted as a failure from the start; forgiven below when it is not.
+    if !face.web.failed_sign_ins.begin(client) {
         info!(%client, "too many failed sign-ins from one address");
         return Ok(Err((
             StatusCode::TOO_MANY_REQUESTS,
@@ -360,11 +364,11 @@ pub(super) async fn authenticate_form(
         .web_service
         .authenticate(user.clone(), credential, computer)
         .await;
-    if matches!(
+    if !matches!(
         result,
         Err(AuthError::InvalidCredentials | AuthError::InvalidCode)
     ) {
-        face.web.failed_sign_ins.record(client);
+        face.web.failed_sign_ins.forgive(client);
     }
     match result {
         Ok(account) => {
@@ -445,6 +449,7 @@ pub async fn act(
     face: &HttpFace,
     request: Request<Incoming>,
     action: &str,
+    client: IpAddr,
 ) -> Result<Response<Body>, WebError> {
     if !matches!(
         action,
@@ -462,7 +467,7 @@ pub async fn act(
         return Err(WebError::Csrf);
     }
     let note = match action {
-        "password" => change_password(face, &s, &fields).await?,
+        "password" => change_password(face, &s, &fields, client).await?,
         "time-zone" => {
             let tz = fields.get("time_zone").trim().to_owned();
             let id = s.account.id;
@@ -505,12 +510,10 @@ pub async fn act(
                 ));
             };
             let code = fields.get("code").trim().to_owned();
-            let id = s.account.id;
+            let current = fields.get("password").to_owned();
             match face
                 .web_service
-                .run_as(&s.actor, move |d, a| {
-                    d.confirm_totp_enrolment(a, id, secret, &code)
-                })
+                .enrol_own_totp(&s.actor, secret, code, current, Some(client))
                 .await
             {
                 Ok(()) => {
@@ -520,7 +523,17 @@ pub async fn act(
                     info!(user = %s.account.user_name, "enrolled an authenticator app");
                     Note::Done("Your authenticator app is set up.".into())
                 }
-                Err(CoreError::InvalidValue { .. }) => {
+                Err(AuthError::InvalidCredentials) => {
+                    return Ok(dashboard(
+                        StatusCode::BAD_REQUEST,
+                        &s,
+                        Some(Note::Refused(vec![
+                            "The current password is wrong. A new authenticator app needs it."
+                                .into(),
+                        ])),
+                    ))
+                }
+                Err(AuthError::Core(CoreError::InvalidValue { .. })) => {
                     return Ok(dashboard(
                         StatusCode::BAD_REQUEST,
                         &s,
@@ -530,7 +543,14 @@ pub async fn act(
                         ])),
                     ))
                 }
-                Err(e) => return Err(e.into()),
+                Err(AuthError::Core(e)) => return Err(e.into()),
+                Err(_) => {
+                    return Ok(dashboard(
+                        StatusCode::BAD_REQUEST,
+                        &s,
+                        Some(Note::Refused(vec!["The app could not be set up.".into()])),
+                    ))
+                }
             }
         }
         "totp/cancel" => {
@@ -565,6 +585,7 @@ async fn change_password(
     face: &HttpFace,
     s: &SignedIn,
     fields: &form::Form,
+    client: IpAddr,
 ) -> Result<Note, WebError> {
     let new = fields.get("new");
     if !session::same(new, fields.get("new2")) {
@@ -572,22 +593,26 @@ async fn change_password(
             "The two new passwords are not the same.".into(),
         ]));
     }
-    if !face
+    // The core owns the order: the right, then the current password
+    // (throttled and audited), then the policy.
+    let result = face
         .web_service
-        .password_matches(s.account.user_name.clone(), fields.get("old").to_owned())
-        .await?
-    {
-        return Ok(Note::Refused(vec!["The current password is wrong.".into()]));
-    }
-    let prepared = match face.web_service.prepare_password(new.to_owned()).await {
-        Ok(p) => p,
-        Err(CoreError::PasswordPolicy(rules)) => return Ok(Note::Refused(rules_in_words(&rules))),
-        Err(e) => return Err(e.into()),
+        .change_password(
+            &s.actor,
+            s.account.user_name.clone(),
+            Some(fields.get("old").to_owned()),
+            new.to_owned(),
+            Some(client),
+        )
+        .await;
+    let id = match result {
+        Ok(id) => id,
+        Err(AuthError::Core(CoreError::PasswordPolicy(rules))) => {
+            return Ok(Note::Refused(rules_in_words(&rules)))
+        }
+        Err(AuthError::Core(e)) => return Err(e.into()),
+        Err(_) => return Ok(Note::Refused(vec!["The current password is wrong.".into()])),
     };
-    let id = s.account.id;
-    face.web_service
-        .run_as(&s.actor, move |d, a| d.set_password(a, id, prepared))
-        .await?;
     // This session goes on with the new password; any other ends.
     let (_, stamp) = face
         .web_service

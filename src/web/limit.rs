@@ -31,14 +31,36 @@ impl AddressLimiter {
         self.count_at(ip, Instant::now(), 1) <= self.max
     }
 
-    /// Counts one event from `ip` (a failed sign-in).
-    pub fn record(&self, ip: IpAddr) {
-        self.count_at(ip, Instant::now(), 1);
+    /// Starts an attempt from `ip` that counts as a failure until
+    /// `forgive` says otherwise: counted before it is checked, so parallel
+    /// attempts cannot all slip in under the limit. False (and nothing
+    /// counted) when the allowance is used up.
+    pub fn begin(&self, ip: IpAddr) -> bool {
+        let key = client_key(ip);
+        let now = Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > PRUNE_ABOVE {
+            let window = self.window;
+            seen.retain(|_, (start, n)| *n > 0 && now.duration_since(*start) < window);
+        }
+        let entry = seen.entry(key).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.max {
+            return false;
+        }
+        entry.1 += 1;
+        true
     }
 
-    /// Whether `ip` has used up its allowance; counts nothing.
-    pub fn exhausted(&self, ip: IpAddr) -> bool {
-        self.count_at(ip, Instant::now(), 0) >= self.max
+    /// An attempt `begin` counted turned out not to be a failure.
+    pub fn forgive(&self, ip: IpAddr) {
+        let key = client_key(ip);
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = seen.get_mut(&key) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
     }
 
     #[cfg(test)]
@@ -97,15 +119,14 @@ mod tests {
     }
 
     #[test]
-    fn events_are_recorded_and_checked_apart() {
+    fn attempts_count_when_they_begin() {
         let l = AddressLimiter::new(2, Duration::from_secs(60));
         let a: IpAddr = "192.0.2.1".parse().unwrap();
-        assert!(!l.exhausted(a));
-        l.record(a);
-        assert!(!l.exhausted(a));
-        l.record(a);
-        assert!(l.exhausted(a));
-        assert!(l.exhausted(a), "checking counts nothing");
+        assert!(l.begin(a));
+        assert!(l.begin(a));
+        assert!(!l.begin(a), "two under way use the allowance up");
+        l.forgive(a);
+        assert!(l.begin(a));
     }
 
     #[test]

@@ -199,7 +199,7 @@ pub async fn handle(face: &HttpFace, request: Request<Incoming>, peer: Peer) -> 
         (&Method::GET, "/account") => account::show(face, &request).await,
         (&Method::POST, "/account") => account::sign_in(face, request, peer).await,
         (&Method::POST, action) if action.starts_with("/account/") => {
-            account::act(face, request, &action["/account/".len()..]).await
+            account::act(face, request, &action["/account/".len()..], peer.addr.ip()).await
         }
         (&Method::GET, "/") => Ok(admin::root(face, &request).await),
         (_, p) if admin::serves(p) => admin::handle(face, request, peer).await,

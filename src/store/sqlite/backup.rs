@@ -40,6 +40,8 @@ pub fn backup(source: &Path, dest: &Path) -> StoreResult<()> {
     src.busy_timeout(Duration::from_secs(10))?;
     let partial = beside(dest, ".partial");
     let _ = std::fs::remove_file(&partial);
+    // The copy holds what the store holds: the owner's alone.
+    super::files::private_file(&partial).map_err(|e| unusable("cannot create", &partial, e))?;
     let mut dst = Connection::open(&partial).map_err(|e| unusable("cannot create", &partial, e))?;
     {
         let backup = Backup::new(&src, &mut dst)?;
@@ -49,6 +51,9 @@ pub fn backup(source: &Path, dest: &Path) -> StoreResult<()> {
     }
     // The copy is a plain rollback-journal file, ready to be moved.
     dst.pragma_update(None, "journal_mode", "DELETE")?;
+    // Rebuilt from its live rows only: whatever free space the pages
+    // carried (deleted text from before secure_delete) stays behind.
+    dst.execute_batch("VACUUM")?;
     drop(dst);
     migrations::inspect(&partial)?;
     std::fs::rename(&partial, dest).map_err(|e| unusable("cannot write", dest, e))?;
@@ -61,7 +66,18 @@ pub fn backup(source: &Path, dest: &Path) -> StoreResult<()> {
 pub fn restore(backup: &Path, target: &Path) -> StoreResult<()> {
     migrations::inspect(backup)?;
     let staging = beside(target, ".restoring");
-    std::fs::copy(backup, &staging).map_err(|e| unusable("cannot write", &staging, e))?;
+    let _ = std::fs::remove_file(&staging);
+    super::files::private_file(&staging).map_err(|e| unusable("cannot write", &staging, e))?;
+    // Copied into the private file (a copy would take the backup's mode).
+    std::io::copy(
+        &mut std::fs::File::open(backup).map_err(|e| unusable("cannot read", backup, e))?,
+        &mut std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&staging)
+            .map_err(|e| unusable("cannot write", &staging, e))?,
+    )
+    .map_err(|e| unusable("cannot write", &staging, e))?;
     std::fs::File::open(&staging)
         .and_then(|f| f.sync_all())
         .map_err(|e| unusable("cannot write", &staging, e))?;

@@ -105,17 +105,12 @@ impl Factors for SqliteStore {
         self.write(|tx| {
             let tries: Option<u32> = query_one(
                 tx,
-                "UPDATE one_time_codes SET tries = tries + 1 WHERE account_id = ?1
+                "UPDATE one_time_codes SET tries = min(tries + 1, ?2) WHERE account_id = ?1
                  RETURNING tries",
-                [account],
+                params![account, max_tries],
                 |r| Ok(r.get(0)?),
             )?;
-            let tries = tries.unwrap_or(0);
-            if tries >= max_tries {
-                tx.prepare_cached("DELETE FROM one_time_codes WHERE account_id = ?1")?
-                    .execute([account])?;
-            }
-            Ok(tries)
+            Ok(tries.unwrap_or(0))
         })
     }
 

@@ -5,6 +5,7 @@
 //! - `migrations.rs` and `migrations/*.sql`: the schema, and the check an
 //!   existing file passes before anything in it is changed;
 //! - `pool.rs`: opening connections, the reader pool;
+//! - `files.rs`: the folder's and the files' modes;
 //! - `checkpoint.rs`: copying the write-ahead log into the file, beside
 //!   the writer;
 //! - `scope.rs`: [`Visibility`] as SQL;
@@ -19,6 +20,7 @@ mod checkpoint;
 pub use backup::{backup, restore};
 mod convert;
 mod factors;
+pub mod files;
 mod migrations;
 mod nodes;
 mod outbox;
@@ -94,13 +96,20 @@ impl SqliteStore {
         if exists {
             migrations::inspect(path)?;
         } else if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|e| {
+            files::private_folder(folder).map_err(|e| {
                 StoreError::Unusable(format!(
                     "cannot create the folder {}: {e}",
                     folder.display()
                 ))
             })?;
         }
+        // Made (or narrowed) 0600 before SQLite opens it: its -wal and
+        // -shm files take the database file's mode.
+        files::private_file(path)
+            .and_then(|()| files::narrow_side_files(path))
+            .map_err(|e| {
+                StoreError::Unusable(format!("cannot make {} private: {e}", path.display()))
+            })?;
         let mut writer = pool::open_writer(path)?;
         migrations::migrate(&mut writer, path)?;
         writer.pragma_update(

@@ -53,6 +53,13 @@ pub(super) fn open_writer(path: &Path) -> StoreResult<Connection> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // What is deleted or overwritten (a delivered message's text, a used
+    // reset token, an old password hash) is zeroed in the file, not left
+    // in free space for a copy of the file to carry.
+    conn.pragma_update(None, "secure_delete", true)?;
+    // A write-ahead log restarted after a checkpoint is cut back to
+    // nothing, so old frames (old contents of pages) do not linger in it.
+    conn.pragma_update(None, "journal_size_limit", 0)?;
     tune_cache(&conn)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
