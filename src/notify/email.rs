@@ -128,7 +128,15 @@ fn describe(e: &lettre::transport::smtp::Error) -> String {
         }
         source = cause.source();
     }
-    text
+    // lettre repeats its kind in front of its cause ("Connection error:
+    // Connection error: ..."): once is enough.
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if parts.last() != Some(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
 }
 
 /// TLS towards `host`: its certificate must name it and chain to the web
