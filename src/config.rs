@@ -393,11 +393,54 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// A secret kept in a file of its own (a systemd credential, a mounted
+    /// secret): the whole file, without its final line break. An empty file
+    /// is refused, so a credential that was not passed in is noticed.
+    pub fn from_file(path: &Path) -> Result<Secret, SecretFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SecretFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let value = text
+            .strip_suffix('\n')
+            .map(|t| t.strip_suffix('\r').unwrap_or(t))
+            .unwrap_or(&text);
+        if value.is_empty() {
+            return Err(SecretFileError::Empty(path.to_path_buf()));
+        }
+        Ok(Secret(value.to_string()))
+    }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
+    }
+}
+
+/// Why a `password_file` gave no secret. Never holds the file's content.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretFileError {
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is empty", .0.display())]
+    Empty(PathBuf),
+}
+
+/// A password given in the file (`password`) or in a file of its own
+/// (`password_file`); the configuration check allows at most one.
+fn password_from(
+    password: &Option<Secret>,
+    file: &Option<PathBuf>,
+) -> Result<Option<Secret>, SecretFileError> {
+    match (password, file) {
+        (Some(password), _) => Ok(Some(password.clone())),
+        (None, Some(file)) => Secret::from_file(file).map(Some),
+        (None, None) => Ok(None),
     }
 }
 
@@ -413,14 +456,23 @@ pub struct EmailConfig {
     pub port: u16,
     /// "starttls" (plain connection upgraded to TLS, required), "tls" (TLS
     /// from the first byte, usually port 465) or "none" (no encryption: only
-    /// for a relay on the same machine).
+    /// for a relay on the same machine, and then without a login).
     pub security: SmtpSecurity,
-    /// The SMTP user name; set both `username` and `password`, or neither.
+    /// The SMTP user name; with `password` or `password_file`. The login
+    /// (AUTH PLAIN or LOGIN) is only ever sent over TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The SMTP password (never logged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
+    /// A file holding the SMTP password instead (a systemd credential):
+    /// its content without the final line break.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// PEM certificates of the authorities the SMTP server's certificate
+    /// must chain to, instead of the public web roots (a private CA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// The sender, as a mailbox: `name <address>` or a bare address.
     pub from: String,
     /// Seconds one delivery (connect, send, quit) may take.
@@ -435,6 +487,8 @@ impl Default for EmailConfig {
             security: SmtpSecurity::StartTls,
             username: None,
             password: None,
+            password_file: None,
+            ca_file: None,
             from: "dirgate <dirgate@localhost>".to_string(),
             timeout_secs: 30,
         }
@@ -445,6 +499,24 @@ impl EmailConfig {
     /// `timeout_secs` as a duration.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
+    }
+
+    /// The SMTP password, from `password` or `password_file`.
+    pub fn password(&self) -> Result<Option<Secret>, SecretFileError> {
+        password_from(&self.password, &self.password_file)
+    }
+
+    fn resolve_relative_to(&mut self, folder: &Path) {
+        resolve(&mut self.password_file, folder);
+        resolve(&mut self.ca_file, folder);
+    }
+}
+
+fn resolve(file: &mut Option<PathBuf>, folder: &Path) {
+    if let Some(file) = file {
+        if file.is_relative() {
+            *file = folder.join(&*file);
+        }
     }
 }
 
@@ -462,21 +534,108 @@ pub enum SmtpSecurity {
     None,
 }
 
+/// `[sms] provider`: who the gateway is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub enum SmsProvider {
+    /// Any HTTP gateway: `url`, `format` and the rest say how to reach it;
+    /// a 2xx answer means accepted.
+    #[default]
+    #[serde(rename = "generic")]
+    Generic,
+    /// Twilio's Messages resource: a form POST to
+    /// `/2010-04-01/Accounts/{account}/Messages.json` with basic
+    /// authentication, the fields `To`, `From` and `Body`, and the answer's
+    /// `status` and `error_code` read.
+    #[serde(rename = "twilio")]
+    Twilio,
+}
+
+/// `[sms] format`: how the POST's body is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum SmsFormat {
+    /// `body_template`, filled in (application/json).
+    #[serde(rename = "json")]
+    Json,
+    /// URL-encoded form fields named by `fields`
+    /// (application/x-www-form-urlencoded).
+    #[serde(rename = "form")]
+    Form,
+}
+
+/// `[sms] fields`: the provider's names of the form fields.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsFields {
+    /// The recipient's number.
+    pub to: String,
+    /// The sender (`[sms] from`); not sent when `from` is unset.
+    pub from: String,
+    /// The message text.
+    pub text: String,
+}
+
+impl Default for SmsFields {
+    fn default() -> Self {
+        SmsFields {
+            to: "to".to_string(),
+            from: "from".to_string(),
+            text: "text".to_string(),
+        }
+    }
+}
+
+/// Twilio's API, when `[sms] url` is unset.
+pub const TWILIO_API: &str = "https://api.twilio.com";
+
 /// `[sms]`
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
+    /// "generic" (any HTTP gateway, as the keys below describe) or "twilio"
+    /// (Twilio's Messages API: form fields To/From/Body, basic
+    /// authentication with `username` and `password`, its answer read).
+    pub provider: SmsProvider,
     /// The gateway's URL (http:// or https://); each SMS is one POST to it.
-    /// Unset means SMS is not configured: messages for SMS then fail with an
-    /// error saying so.
+    /// Unset means SMS is not configured (messages for SMS then fail with an
+    /// error saying so), except with provider "twilio", where the URL is
+    /// Twilio's (`https://api.twilio.com`) and this key, when set, replaces
+    /// only the scheme, host and port.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// The JSON body of the POST. `{to}` and `{text}` are replaced by the
-    /// recipient and the text, escaped for a JSON string (so put them inside
-    /// quotes); the result must be valid JSON.
+    /// "json" (the body is `body_template`) or "form" (URL-encoded fields
+    /// named by `fields`). Unset: "json", or "form" for Twilio.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<SmsFormat>,
+    /// The JSON body of the POST. `{to}`, `{text}` and `{from}` are replaced
+    /// by the recipient, the text and `from`, escaped for a JSON string (so
+    /// put them inside quotes); `{to_digits}` is the recipient without its
+    /// `+`. The result must be valid JSON.
     pub body_template: String,
-    /// The value of the Authorization header, such as "Bearer TOKEN" or
-    /// "Basic BASE64" (never logged). Unset sends none.
+    /// The form fields' names, as `{ to = "To", from = "From", text =
+    /// "Body" }`. Unset: to, from and text (To, From and Body for Twilio).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<SmsFields>,
+    /// The sender: a number or a name the provider allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The user of HTTP basic authentication (Twilio: the Account SID or an
+    /// API key SID; Vonage: the API key); with `password` or
+    /// `password_file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The password of basic authentication (Twilio: the auth token or the
+    /// API key secret); never logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    /// A file holding that password instead (a systemd credential).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// Twilio: the Account SID in the URL, when `username` is an API key.
+    /// Unset: `username`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The whole Authorization header instead of basic authentication, such
+    /// as "Bearer TOKEN" (never logged). Unset sends none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_header: Option<Secret>,
     /// Seconds one delivery (connect, request, answer) may take.
@@ -489,8 +648,16 @@ pub const DEFAULT_SMS_TEMPLATE: &str = r#"{"to": "{to}", "text": "{text}"}"#;
 impl Default for SmsConfig {
     fn default() -> Self {
         SmsConfig {
+            provider: SmsProvider::Generic,
             url: None,
+            format: None,
             body_template: DEFAULT_SMS_TEMPLATE.to_string(),
+            fields: None,
+            from: None,
+            username: None,
+            password: None,
+            password_file: None,
+            account: None,
             auth_header: None,
             timeout_secs: 30,
         }
@@ -503,12 +670,84 @@ impl SmsConfig {
         Duration::from_secs(self.timeout_secs)
     }
 
-    /// The body for one message: `body_template` with `{to}` and `{text}`
-    /// replaced, in one pass (so a recipient or text that itself contains
-    /// `{text}` is not replaced again), by JSON-escaped strings without
-    /// their quotes.
+    /// Whether there is somewhere to send: a URL, or Twilio's.
+    pub fn configured(&self) -> bool {
+        self.url.is_some() || self.provider == SmsProvider::Twilio
+    }
+
+    /// The body format, with the provider's default.
+    pub fn body_format(&self) -> SmsFormat {
+        match (self.format, self.provider) {
+            (Some(format), _) => format,
+            (None, SmsProvider::Twilio) => SmsFormat::Form,
+            (None, SmsProvider::Generic) => SmsFormat::Json,
+        }
+    }
+
+    /// The form fields' names, with the provider's defaults.
+    pub fn field_names(&self) -> SmsFields {
+        match (&self.fields, self.provider) {
+            (Some(fields), _) => fields.clone(),
+            (None, SmsProvider::Twilio) => SmsFields {
+                to: "To".to_string(),
+                from: "From".to_string(),
+                text: "Body".to_string(),
+            },
+            (None, SmsProvider::Generic) => SmsFields::default(),
+        }
+    }
+
+    /// The URL each message is POSTed to, or `None` when SMS is not
+    /// configured. Twilio's is its Messages resource for the account.
+    pub fn endpoint(&self) -> Option<String> {
+        match self.provider {
+            SmsProvider::Generic => self.url.clone(),
+            SmsProvider::Twilio => {
+                let base = self.url.as_deref().unwrap_or(TWILIO_API);
+                let account = self.account.as_ref().or(self.username.as_ref())?;
+                Some(format!(
+                    "{}/2010-04-01/Accounts/{}/Messages.json",
+                    base.trim_end_matches('/'),
+                    form_urlencoded::byte_serialize(account.as_bytes()).collect::<String>()
+                ))
+            }
+        }
+    }
+
+    /// The basic-authentication password, from `password` or
+    /// `password_file`.
+    pub fn password(&self) -> Result<Option<Secret>, SecretFileError> {
+        password_from(&self.password, &self.password_file)
+    }
+
+    /// The JSON body for one message: `body_template` with `{to}`,
+    /// `{to_digits}`, `{from}` and `{text}` replaced, in one pass (so a
+    /// recipient or text that itself contains `{text}` is not replaced
+    /// again), by JSON-escaped strings without their quotes.
     pub fn render(&self, to: &str, text: &str) -> String {
-        render_template(&self.body_template, to, text)
+        render_template(
+            &self.body_template,
+            to,
+            text,
+            self.from.as_deref().unwrap_or(""),
+        )
+    }
+
+    /// The form body for one message: the recipient, the sender (when
+    /// `from` is set) and the text, under `fields`' names.
+    pub fn render_form(&self, to: &str, text: &str) -> String {
+        let names = self.field_names();
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair(&names.to, to);
+        if let Some(from) = &self.from {
+            form.append_pair(&names.from, from);
+        }
+        form.append_pair(&names.text, text);
+        form.finish()
+    }
+
+    fn resolve_relative_to(&mut self, folder: &Path) {
+        resolve(&mut self.password_file, folder);
     }
 }
 
@@ -517,22 +756,28 @@ fn json_escaped(value: &str) -> String {
     quoted[1..quoted.len() - 1].to_string()
 }
 
-fn render_template(template: &str, to: &str, text: &str) -> String {
+fn render_template(template: &str, to: &str, text: &str, from: &str) -> String {
+    let to_digits = to.trim_start_matches('+');
+    let values = [
+        ("{to}", to),
+        ("{to_digits}", to_digits),
+        ("{text}", text),
+        ("{from}", from),
+    ];
     let mut out = String::with_capacity(template.len() + to.len() + text.len());
     let mut rest = template;
-    while let Some(i) = rest.find('{') {
+    'outer: while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        if let Some(after) = tail.strip_prefix("{to}") {
-            out.push_str(&json_escaped(to));
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix("{text}") {
-            out.push_str(&json_escaped(text));
-            rest = after;
-        } else {
-            out.push('{');
-            rest = &tail[1..];
+        for (placeholder, value) in values {
+            if let Some(after) = tail.strip_prefix(placeholder) {
+                out.push_str(&json_escaped(value));
+                rest = after;
+                continue 'outer;
+            }
         }
+        out.push('{');
+        rest = &tail[1..];
     }
     out.push_str(rest);
     out
@@ -693,6 +938,8 @@ impl Config {
         let mut config = Config::from_toml_str(&text, &path.display().to_string())?;
         if let Some(folder) = path.parent() {
             config.tls.resolve_relative_to(folder);
+            config.email.resolve_relative_to(folder);
+            config.sms.resolve_relative_to(folder);
         }
         Ok(config)
     }
@@ -741,9 +988,10 @@ impl Config {
         self.email.host.is_some()
     }
 
-    /// Whether SMS can be sent: `[sms] url` is set.
+    /// Whether SMS can be sent: `[sms] url` is set, or the provider is
+    /// Twilio.
     pub fn sms_configured(&self) -> bool {
-        self.sms.url.is_some()
+        self.sms.configured()
     }
 
     /// The checks of `validate`; on failure gives the dotted key and what is
@@ -888,20 +1136,25 @@ impl EmailConfig {
         }
         nonzero("email.port", self.port.into())?;
         nonzero("email.timeout_secs", self.timeout_secs)?;
-        match (&self.username, &self.password) {
-            (Some(_), None) => {
-                return Err((
-                    "email.password",
-                    "missing: email.username is set, so email.password must be set too".to_string(),
-                ))
-            }
-            (None, Some(_)) => {
-                return Err((
-                    "email.username",
-                    "missing: email.password is set, so email.username must be set too".to_string(),
-                ))
-            }
-            _ => {}
+        check_login(
+            "email",
+            self.username.is_some(),
+            self.password.is_some(),
+            self.password_file.is_some(),
+        )?;
+        if self.username.is_some() && self.security == SmtpSecurity::None {
+            return Err((
+                "email.security",
+                "is \"none\", so the login would cross the network in clear: use \
+                 \"starttls\" or \"tls\", or send through a local relay without a login"
+                    .to_string(),
+            ));
+        }
+        if self.ca_file.is_some() && self.security == SmtpSecurity::None {
+            return Err((
+                "email.ca_file",
+                "is set but security is \"none\": no certificate would be checked".to_string(),
+            ));
         }
         if let Err(e) = self.from.parse::<lettre::message::Mailbox>() {
             return Err((
@@ -916,29 +1169,99 @@ impl EmailConfig {
     }
 }
 
+/// A login is a user name with exactly one of a password and a password
+/// file; `table` names the keys in the messages.
+fn check_login(
+    table: &'static str,
+    username: bool,
+    password: bool,
+    password_file: bool,
+) -> Result<(), (&'static str, String)> {
+    let (user_key, password_key, file_key) = match table {
+        "email" => ("email.username", "email.password", "email.password_file"),
+        _ => ("sms.username", "sms.password", "sms.password_file"),
+    };
+    match (username, password, password_file) {
+        (_, true, true) => Err((
+            file_key,
+            format!("is set beside {password_key}: keep one of them"),
+        )),
+        (true, false, false) => Err((
+            password_key,
+            format!(
+                "missing: {user_key} is set, so {password_key} (or {file_key}) must be set too"
+            ),
+        )),
+        (false, true, _) | (false, _, true) => Err((
+            user_key,
+            "missing: a password is set, so the user name must be set too".to_string(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl SmsConfig {
     fn check(&self) -> Result<(), (&'static str, String)> {
         if let Some(url) = &self.url {
             check_http_url(url).map_err(|why| ("sms.url", format!("{url:?} {why}")))?;
         }
-        for placeholder in ["{to}", "{text}"] {
-            if !self.body_template.contains(placeholder) {
+        check_login(
+            "sms",
+            self.username.is_some(),
+            self.password.is_some(),
+            self.password_file.is_some(),
+        )?;
+        if self.auth_header.is_some() && self.username.is_some() {
+            return Err((
+                "sms.auth_header",
+                "is set beside sms.username: use basic authentication or a header, not both"
+                    .to_string(),
+            ));
+        }
+        if self.provider == SmsProvider::Twilio {
+            if self.username.is_none() {
                 return Err((
-                    "sms.body_template",
-                    format!("has no {placeholder}: the gateway would not get it"),
+                    "sms.username",
+                    "missing: Twilio needs the Account SID (or an API key SID) as username, \
+                     and its auth token (or key secret) as password"
+                        .to_string(),
                 ));
             }
+            if self.from.is_none() {
+                return Err((
+                    "sms.from",
+                    "missing: Twilio needs the number (or sender ID) messages come from"
+                        .to_string(),
+                ));
+            }
+            if self.format == Some(SmsFormat::Json) {
+                return Err((
+                    "sms.format",
+                    "Twilio's Messages API takes a form, not JSON: leave format out".to_string(),
+                ));
+            }
+            if self.url.as_deref().and_then(url_path).is_some() {
+                return Err((
+                    "sms.url",
+                    "with provider \"twilio\" is only the API's scheme, host and port (such \
+                     as https://api.dublin.ie1.twilio.com): the path is Twilio's"
+                        .to_string(),
+                ));
+            }
+        } else if self.account.is_some() {
+            return Err(("sms.account", "is only for provider \"twilio\"".to_string()));
         }
-        // Values with every character that needs escaping.
-        let sample = self.render("+44 \"7700\" 900\\123", "code:\n\t\"1234\" {text} é");
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(&sample) {
-            return Err((
-                "sms.body_template",
-                format!(
-                    "is not valid JSON once {{to}} and {{text}} are filled in ({e}); \
-                     put them inside quotes, as in {DEFAULT_SMS_TEMPLATE}"
-                ),
-            ));
+        match self.body_format() {
+            SmsFormat::Json => self.check_template()?,
+            SmsFormat::Form => {
+                let names = self.field_names();
+                if [&names.to, &names.from, &names.text]
+                    .iter()
+                    .any(|n| n.is_empty())
+                {
+                    return Err(("sms.fields", "a field name is empty".to_string()));
+                }
+            }
         }
         if let Some(header) = &self.auth_header {
             if hyper::header::HeaderValue::from_str(header.expose()).is_err() {
@@ -952,6 +1275,45 @@ impl SmsConfig {
         nonzero("sms.timeout_secs", self.timeout_secs)?;
         Ok(())
     }
+
+    fn check_template(&self) -> Result<(), (&'static str, String)> {
+        if !self.body_template.contains("{to}") && !self.body_template.contains("{to_digits}") {
+            return Err((
+                "sms.body_template",
+                "has no {to} (or {to_digits}): the gateway would not get it".to_string(),
+            ));
+        }
+        if !self.body_template.contains("{text}") {
+            return Err((
+                "sms.body_template",
+                "has no {text}: the gateway would not get it".to_string(),
+            ));
+        }
+        // Values with every character that needs escaping.
+        let sample = render_template(
+            &self.body_template,
+            "+44 \"7700\" 900\\123",
+            "code:\n\t\"1234\" {text} é",
+            "a \"b\"",
+        );
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(&sample) {
+            return Err((
+                "sms.body_template",
+                format!(
+                    "is not valid JSON once {{to}} and {{text}} are filled in ({e}); \
+                     put them inside quotes, as in {DEFAULT_SMS_TEMPLATE}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The path of an http(s) URL, when it has one beyond `/`.
+fn url_path(url: &str) -> Option<String> {
+    let uri: hyper::Uri = url.parse().ok()?;
+    let path = uri.path_and_query()?.as_str();
+    (path != "/" && !path.is_empty()).then(|| path.to_string())
 }
 
 /// Accepts an absolute http:// or https:// URL with a host.
@@ -1633,5 +1995,124 @@ mod tests {
             let e = err(&format!("[{table}]\n{key} = 0\n"));
             assert_eq!(e.key(), Some(format!("{table}.{key}").as_str()), "{e}");
         }
+    }
+
+    #[test]
+    fn twilio_preset_fills_in_the_url_fields_and_format() {
+        let c = parse(
+            "[sms]\nprovider = \"twilio\"\nusername = \"AC123\"\npassword = \"tok\"\n\
+             from = \"+15005550006\"\n",
+        )
+        .expect("parses");
+        assert!(c.sms_configured());
+        assert_eq!(c.sms.body_format(), SmsFormat::Form);
+        assert_eq!(
+            c.sms.endpoint().as_deref(),
+            Some("https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json")
+        );
+        assert_eq!(
+            c.sms.render_form("+15005550001", "Code 1 & 2"),
+            "To=%2B15005550001&From=%2B15005550006&Body=Code+1+%26+2"
+        );
+        // An API key as the user, the account named apart, a regional edge.
+        let c = parse(
+            "[sms]\nprovider = \"twilio\"\nusername = \"SK9\"\npassword = \"s\"\n\
+             account = \"AC7\"\nfrom = \"x\"\nurl = \"https://api.dublin.ie1.twilio.com/\"\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            c.sms.endpoint().as_deref(),
+            Some("https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC7/Messages.json")
+        );
+        for (text, key) in [
+            ("password = \"p\"\nfrom = \"x\"\n", "sms.username"),
+            ("username = \"AC1\"\npassword = \"p\"\n", "sms.from"),
+            (
+                "username = \"AC1\"\npassword = \"p\"\nfrom = \"x\"\nformat = \"json\"\n",
+                "sms.format",
+            ),
+            (
+                "username = \"AC1\"\npassword = \"p\"\nfrom = \"x\"\nurl = \"http://h/x\"\n",
+                "sms.url",
+            ),
+        ] {
+            let e = err(&format!("[sms]\nprovider = \"twilio\"\n{text}"));
+            assert_eq!(e.key(), Some(key), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn sms_logins_and_forms_are_checked() {
+        for (text, key) in [
+            ("url = \"http://h/\"\nusername = \"u\"\n", "sms.password"),
+            (
+                "url = \"http://h/\"\nusername = \"u\"\npassword = \"p\"\npassword_file = \"f\"\n",
+                "sms.password_file",
+            ),
+            (
+                "url = \"http://h/\"\nusername = \"u\"\npassword = \"p\"\nauth_header = \"B x\"\n",
+                "sms.auth_header",
+            ),
+            ("url = \"http://h/\"\naccount = \"AC1\"\n", "sms.account"),
+            (
+                "url = \"http://h/\"\nformat = \"form\"\nfields = { to = \"\" }\n",
+                "sms.fields",
+            ),
+        ] {
+            let e = err(&format!("[sms]\n{text}"));
+            assert_eq!(e.key(), Some(key), "{text}: {e}");
+        }
+        let c = parse(
+            "[sms]\nurl = \"http://h/\"\nformat = \"form\"\nfrom = \"Acme\"\n\
+             fields = { to = \"msisdn\", text = \"message\" }\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            c.sms.render_form("+1555", "hi"),
+            "msisdn=%2B1555&from=Acme&message=hi"
+        );
+        let c = parse(
+            "[sms]\nurl = \"http://h/\"\nfrom = \"Acme\"\n\
+             body_template = '{\"to\": \"{to_digits}\", \"from\": \"{from}\", \"text\": \"{text}\"}'\n",
+        )
+        .expect("parses");
+        let v: serde_json::Value =
+            serde_json::from_str(&c.sms.render("+447700900123", "x")).expect("json");
+        assert_eq!(v["to"], "447700900123");
+        assert_eq!(v["from"], "Acme");
+    }
+
+    #[test]
+    fn a_login_needs_tls_and_passwords_come_from_files() {
+        let e =
+            err("[email]\nhost = \"h\"\nsecurity = \"none\"\nusername = \"u\"\npassword = \"p\"\n");
+        assert_eq!(e.key(), Some("email.security"));
+        let e = err("[email]\nhost = \"h\"\nsecurity = \"none\"\nca_file = \"ca.pem\"\n");
+        assert_eq!(e.key(), Some("email.ca_file"));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("smtp-pw"), "s3cret pass\n").expect("write");
+        std::fs::write(dir.path().join("empty"), "").expect("write");
+        let file = dir.path().join("dirgate.toml");
+        std::fs::write(
+            &file,
+            "[email]\nhost = \"h\"\nusername = \"u\"\npassword_file = \"smtp-pw\"\n\
+             ca_file = \"ca.pem\"\n\
+             [sms]\nurl = \"http://h/\"\nusername = \"u\"\npassword_file = \"empty\"\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&file)).expect("loads");
+        assert_eq!(c.email.password_file, Some(dir.path().join("smtp-pw")));
+        assert_eq!(c.email.ca_file, Some(dir.path().join("ca.pem")));
+        let password = c.email.password().expect("read").expect("set");
+        assert_eq!(password.expose(), "s3cret pass");
+        let e = c.sms.password().expect_err("empty");
+        assert!(e.to_string().contains("is empty"), "{e}");
+        let missing = SmsConfig {
+            password_file: Some(dir.path().join("nope")),
+            ..SmsConfig::default()
+        };
+        let e = missing.password().expect_err("missing");
+        assert!(e.to_string().contains("cannot read"), "{e}");
     }
 }

@@ -62,6 +62,12 @@ struct ReasonLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DeliveryLabels {
+    channel: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct FaceLabels {
     face: &'static str,
 }
@@ -84,6 +90,7 @@ struct Inner {
     open_connections: Family<FaceLabels, Gauge>,
     outbox_messages: Family<StateLabels, Gauge>,
     delivery_failures: Counter,
+    delivery_failure_reasons: Family<DeliveryLabels, Counter>,
     outbox: Option<Arc<dyn Outbox>>,
 }
 
@@ -155,6 +162,13 @@ impl Metrics {
             "Failed attempts to deliver an outbox message",
             delivery_failures.clone(),
         );
+        let delivery_failure_reasons = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "dirgate_outbox_delivery_failures_by_reason",
+            "Failed attempts to deliver an outbox message, by channel (email, sms) and \
+             reason (refused, unavailable, timeout, unreachable, configuration)",
+            delivery_failure_reasons.clone(),
+        );
         Metrics(Arc::new(Inner {
             registry,
             operations,
@@ -163,6 +177,7 @@ impl Metrics {
             open_connections,
             outbox_messages,
             delivery_failures,
+            delivery_failure_reasons,
             outbox,
         }))
     }
@@ -195,9 +210,14 @@ impl Metrics {
             .inc();
     }
 
-    /// Counts a failed delivery attempt of an outbox message.
-    pub fn delivery_failure(&self) {
+    /// Counts a failed delivery attempt of an outbox message, in the total
+    /// and by channel and reason (both from fixed sets of words).
+    pub fn delivery_failure(&self, channel: &'static str, reason: &'static str) {
         self.0.delivery_failures.inc();
+        self.0
+            .delivery_failure_reasons
+            .get_or_create(&DeliveryLabels { channel, reason })
+            .inc();
     }
 
     /// Counts an open connection until the guard is dropped.
@@ -269,7 +289,7 @@ mod tests {
         m.operation(Face::Ldap, "bind", "success", started);
         m.operation(Face::Scim, "GET Users", "200", started);
         m.bind_failure("invalid_credentials");
-        m.delivery_failure();
+        m.delivery_failure("sms", "refused");
         let guard = m.connection(Listener::Ldap);
         let text = m.render().expect("render");
         assert!(text.contains(
@@ -280,6 +300,9 @@ mod tests {
         ));
         assert!(text.contains("dirgate_bind_failures_total{reason=\"invalid_credentials\"} 1"));
         assert!(text.contains("dirgate_outbox_delivery_failures_total 1"));
+        assert!(text.contains(
+            "dirgate_outbox_delivery_failures_by_reason_total{channel=\"sms\",reason=\"refused\"} 1"
+        ));
         assert!(text.contains("dirgate_open_connections{face=\"ldap\"} 1"));
         assert!(text.contains(
             "dirgate_operation_duration_seconds_count{face=\"ldap\",operation=\"bind\"} 1"

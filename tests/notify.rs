@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use common::sms_gateway::SmsGateway;
 use common::smtp_sink::SmtpSink;
+use common::smtp_tls::{Mode, SmtpTls};
 use dirgate::config::Config;
 use dirgate::core::model::Channel;
 use dirgate::metrics::Metrics;
@@ -108,14 +109,12 @@ async fn email_is_delivered_through_smtp() {
 }
 
 #[tokio::test]
-async fn email_with_credentials_authenticates() {
+async fn email_with_credentials_authenticates_over_tls_only() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let sink = SmtpSink::start();
-    let cfg = config(&format!(
-        "{}username = \"mailer\"\npassword = \"s3cret\"\n",
-        sink.config()
-    ));
+    // A real server that takes AUTH only after STARTTLS.
+    let server = SmtpTls::start(Mode::StartTls, dir.path());
+    let cfg = config(&server.config(&dir.path().join("smtp-password")));
     let id = store
         .enqueue(
             &message(Channel::Email, "bob@example.com", "Code 42"),
@@ -133,7 +132,16 @@ async fn email_with_credentials_authenticates() {
         "{:?}",
         row(&store, id)
     );
-    assert_eq!(sink.received()[0].auth_user.as_deref(), Some("mailer"));
+    let mails = server.wait_for(1, Duration::from_secs(10));
+    assert!(mails[0].tls);
+    assert!(mails[0].mechanism.is_some(), "{mails:?}");
+    // Without TLS there is no login at all: the configuration refuses it.
+    let plain = format!(
+        "{}username = \"mailer\"\npassword = \"s3cret\"\n",
+        SmtpSink::start().config()
+    );
+    let e = Config::from_toml_str(&plain, "test.toml").unwrap_err();
+    assert_eq!(e.key(), Some("email.security"), "{e}");
 }
 
 #[tokio::test]

@@ -73,8 +73,10 @@ pub enum Command {
     /// max_connections, idle_timeout_secs; [tls] cert_file, key_file; [password] min_length,
     /// argon2_memory_kib, argon2_iterations, argon2_parallelism; [store]
     /// readers; [workers] password_threads; [log] format, level; [email]
-    /// host, port, security, username, password, from, timeout_secs; [sms]
-    /// url, body_template, auth_header, timeout_secs; [outbox] max_attempts,
+    /// host, port, security, username, password, password_file, ca_file,
+    /// from, timeout_secs; [sms] provider, url, format, body_template,
+    /// fields, from, username, password, password_file, account,
+    /// auth_header, timeout_secs; [outbox] max_attempts,
     /// retry_base_secs, poll_secs. A listener
     /// set to "off" is not started. See dirgate.example.toml for each key.
     Serve,

@@ -16,6 +16,7 @@ use tokio_util::codec::Framed;
 use tracing::debug;
 use tracing::Instrument as _;
 
+use super::codec::Codec;
 use super::session::{Action, Session};
 use super::{LdapFace, Transport};
 use crate::daemon::Shutdown;
@@ -85,8 +86,8 @@ const INITIAL_BUFFER: usize = 1024;
 /// default), so a search's entries still leave in few writes.
 const WRITE_BOUNDARY: usize = 8 * 1024;
 
-fn framed<S: AsyncRead + AsyncWrite>(stream: S, face: &LdapFace) -> Framed<S, LdapCodec> {
-    let mut framed = Framed::with_capacity(stream, codec(face), INITIAL_BUFFER);
+fn framed<S: AsyncRead + AsyncWrite>(stream: S, face: &LdapFace) -> Framed<S, Codec> {
+    let mut framed = Framed::with_capacity(stream, Codec::new(codec(face)), INITIAL_BUFFER);
     framed.set_backpressure_boundary(WRITE_BOUNDARY);
     framed
 }
@@ -102,11 +103,11 @@ pub(super) fn codec(face: &LdapFace) -> LdapCodec {
 /// Serves messages until the connection ends. Returns the framed stream
 /// only when the session asked for StartTLS and the answer was sent.
 async fn run<S>(
-    mut framed: Framed<S, LdapCodec>,
+    mut framed: Framed<S, Codec>,
     session: &mut Session,
     shutdown: &mut Shutdown,
     idle: Duration,
-) -> Option<Framed<S, LdapCodec>>
+) -> Option<Framed<S, Codec>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -144,6 +145,7 @@ where
             }
             Ok(Some(Ok(msg))) => msg,
         };
+        session.set_sort_critical(framed.codec().sort_critical());
         match session.handle(msg).await {
             Action::Reply(replies) => {
                 if send_all(&mut framed, replies, idle).await.is_err() {
@@ -174,7 +176,7 @@ where
 }
 
 /// Writes one message, giving up on a client that stopped reading.
-async fn send<S>(framed: &mut Framed<S, LdapCodec>, msg: LdapMsg, limit: Duration) -> Result<(), ()>
+async fn send<S>(framed: &mut Framed<S, Codec>, msg: LdapMsg, limit: Duration) -> Result<(), ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -189,7 +191,7 @@ where
 /// of one each. `feed` still flushes whenever the buffer grows past its
 /// limit, so a large search streams rather than piling up in memory.
 async fn send_all<S>(
-    framed: &mut Framed<S, LdapCodec>,
+    framed: &mut Framed<S, Codec>,
     replies: Vec<LdapMsg>,
     limit: Duration,
 ) -> Result<(), ()>

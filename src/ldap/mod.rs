@@ -1,12 +1,14 @@
 //! The LDAP face. `listener` accepts connections and applies the limits,
 //! `connection` moves messages on one connection (TLS, StartTLS, idle
 //! timeout), `session` turns each request into core calls and answers,
-//! `search` runs searches. The translations it uses are pure functions:
+//! `search` runs searches, `sort` orders them (RFC 2891), `codec` reads
+//! what the protocol library's decoding loses. The translations it uses are pure functions:
 //! `dn` (names and the tree's layout), `filter` (RFC 4515 filters to the
 //! core's query language), `entry` (accounts and groups as entries),
 //! `schema` (the subschema entry and the root DSE).
 
 pub mod attributes;
+mod codec;
 mod connection;
 pub mod dn;
 pub mod entry;
@@ -18,6 +20,7 @@ pub mod replay;
 pub mod schema;
 mod search;
 mod session;
+mod sort;
 
 use std::sync::Arc;
 

@@ -32,6 +32,10 @@ pub const OID_WHO_AM_I: &str = "1.3.6.1.4.1.4203.1.11.3";
 pub const OID_PASSWORD_MODIFY: &str = "1.3.6.1.4.1.4203.1.11.1";
 /// RFC 2696: simple paged results.
 pub const OID_PAGED_RESULTS: &str = "1.2.840.113556.1.4.319";
+/// Server-side sorting (RFC 2891), its request control.
+pub const OID_SERVER_SORT: &str = "1.2.840.113556.1.4.473";
+/// ManageDsaIT (RFC 3296): honoured trivially, there being no referrals.
+pub const OID_MANAGE_DSA_IT: &str = "2.16.840.1.113730.3.4.2";
 /// RFC 3673: `+` requests all operational attributes.
 pub const FEATURE_ALL_OPERATIONAL: &str = "1.3.6.1.4.1.4203.1.5.1";
 /// RFC 4529: `@class` requests the attributes of an object class.
@@ -901,7 +905,10 @@ pub fn root_dse(layout: &Layout, sel: &Selection) -> LdapSearchResultEntry {
         "supportedExtension",
         [OID_STARTTLS, OID_WHO_AM_I, OID_PASSWORD_MODIFY],
     );
-    b.add("supportedControl", [OID_PAGED_RESULTS]);
+    b.add(
+        "supportedControl",
+        [OID_PAGED_RESULTS, OID_SERVER_SORT, OID_MANAGE_DSA_IT],
+    );
     b.add(
         "supportedFeatures",
         [FEATURE_ALL_OPERATIONAL, FEATURE_CLASS_ATTRIBUTES],
@@ -1157,7 +1164,14 @@ mod tests {
                 "1.3.6.1.4.1.4203.1.11.1"
             ]
         );
-        assert_eq!(values(&e, "supportedControl"), ["1.2.840.113556.1.4.319"]);
+        assert_eq!(
+            values(&e, "supportedControl"),
+            [
+                "1.2.840.113556.1.4.319",
+                "1.2.840.113556.1.4.473",
+                "2.16.840.1.113730.3.4.2"
+            ]
+        );
         assert_eq!(
             values(&e, "supportedFeatures"),
             ["1.3.6.1.4.1.4203.1.5.1", "1.3.6.1.4.1.4203.1.5.2"]

@@ -1,13 +1,15 @@
 //! LDAP search: finds which parts of the tree a request reaches, asks the
 //! core for the matching people and groups (as the bound actor, so scope
 //! rules apply in the query), renders the entries, and pages through them
-//! with RFC 2696 cookies.
+//! with RFC 2696 cookies; a search with a sort control (RFC 2891) is read
+//! whole, ordered by `sort`, and paged from what was ordered.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
-use ldap3_proto::control::LdapControl;
+use ldap3_proto::control::{LdapControl, ServerSortRequet};
 use ldap3_proto::proto::{
     LdapFilter, LdapMsg, LdapOp, LdapResultCode, LdapSearchRequest, LdapSearchResultEntry,
 };
@@ -17,6 +19,7 @@ use super::entry::{self, Selection};
 use super::filter::{account_filter, matches_entry, node_filter};
 use super::schema;
 use super::session::{ldap_result, LdapError, Session};
+use super::sort;
 use crate::core::model::{Account, Node};
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Test, Value};
 use crate::core::{Actor, CoreError, CoreResult, Directory};
@@ -30,6 +33,8 @@ pub struct PagedState {
     phase: Phase,
     after: Option<i64>,
     sent: u64,
+    /// A sorted search: the ordered entries not sent yet.
+    sorted: Option<Arc<Vec<LdapSearchResultEntry>>>,
 }
 
 /// The entries that are not rows of the store.
@@ -55,6 +60,10 @@ struct Limits {
     cookie: Vec<u8>,
     /// The most entries the whole search may return.
     size_limit: u64,
+    /// The sort control's keys, when the request has one.
+    sort: Option<Vec<ServerSortRequet>>,
+    /// Whether that control is critical.
+    sort_critical: bool,
 }
 
 pub type Paged = HashMap<Vec<u8>, PagedState>;
@@ -65,10 +74,11 @@ impl Session {
         msgid: i32,
         req: LdapSearchRequest,
         controls: &[LdapControl],
+        sort_critical: bool,
     ) -> Vec<LdapMsg> {
-        let limits = match self.search_limits(&req, controls) {
+        let limits = match self.search_limits(&req, controls, sort_critical) {
             Ok(l) => l,
-            Err(e) => return vec![done(msgid, e.code, &e.message, None)],
+            Err(e) => return vec![done(msgid, e.code, &e.message, [])],
         };
         let time_limit = match req.timelimit {
             t if t > 0 => Duration::from_secs(t as u64),
@@ -76,12 +86,12 @@ impl Session {
         };
         match tokio::time::timeout(time_limit, self.search_inner(msgid, &req, limits)).await {
             Ok(Ok(messages)) => messages,
-            Ok(Err(e)) => vec![done(msgid, e.code, &e.message, None)],
+            Ok(Err(e)) => vec![done(msgid, e.code, &e.message, [])],
             Err(_) => vec![done(
                 msgid,
                 LdapResultCode::TimeLimitExceeded,
                 "the search took longer than its time limit",
-                None,
+                [],
             )],
         }
     }
@@ -90,6 +100,7 @@ impl Session {
         &self,
         req: &LdapSearchRequest,
         controls: &[LdapControl],
+        sort_critical: bool,
     ) -> Result<Limits, LdapError> {
         super::filter_cost::check(&req.filter).map_err(|e| {
             LdapError::new(
@@ -99,10 +110,15 @@ impl Session {
         })?;
         let mut page_size = None;
         let mut cookie = Vec::new();
+        let mut sort = None;
         for control in controls {
-            if let LdapControl::SimplePagedResults { size, cookie: c } = control {
-                page_size = Some(u64::try_from(*size).unwrap_or(0));
-                cookie = c.clone();
+            match control {
+                LdapControl::SimplePagedResults { size, cookie: c } => {
+                    page_size = Some(u64::try_from(*size).unwrap_or(0));
+                    cookie = c.clone();
+                }
+                LdapControl::ServerSort { sort_requests } => sort = Some(sort_requests.clone()),
+                _ => {}
             }
         }
         let admin_limit = self.face.config.ldap.max_search_entries as u64;
@@ -124,6 +140,8 @@ impl Session {
             page_size: page_size.map(|p| p.min(admin_limit)),
             cookie,
             size_limit,
+            sort,
+            sort_critical,
         })
     }
 
@@ -145,8 +163,8 @@ impl Session {
         // Only paged searches need it: made when one does.
         let fingerprint = || {
             format!(
-                "{}|{:?}|{:?}|{:?}|{}",
-                req.base, req.scope, req.filter, req.attrs, req.typesonly
+                "{}|{:?}|{:?}|{:?}|{}|{:?}",
+                req.base, req.scope, req.filter, req.attrs, req.typesonly, limits.sort
             )
         };
 
@@ -174,13 +192,45 @@ impl Session {
                 msgid,
                 LdapResultCode::Success,
                 "",
-                Some(paged_control(Vec::new())),
+                [Some(paged_control(Vec::new()))],
             )]);
         }
 
         // A base search on one person or group must find it (as this actor)
         // or answer noSuchObject, exactly like a DN that does not exist.
         self.check_base_exists(&target).await?;
+
+        let mut sort_failed = None;
+        if let Some(requests) = &limits.sort {
+            match sort::keys(requests) {
+                Ok(keys) => {
+                    let fingerprint = fingerprint();
+                    return self
+                        .sorted_search(
+                            msgid,
+                            req,
+                            &limits,
+                            &reach,
+                            &selection,
+                            keys,
+                            resumed,
+                            fingerprint,
+                        )
+                        .await;
+                }
+                // RFC 2891 section 1.2: a critical sort that cannot be done
+                // fails the search; otherwise the entries come unsorted,
+                // and the sortResult says why.
+                Err(e) if limits.sort_critical => {
+                    return Err(LdapError::new(
+                        LdapResultCode::UnavailableCriticalExtension,
+                        e.message,
+                    ))
+                }
+                Err(e) => sort_failed = Some(e),
+            }
+        }
+        let sort_result = sort_failed.map(|e| sort::result_control(e.code, Some(&e.attribute)));
 
         let sent_before = resumed.as_ref().map_or(0, |s| s.sent);
         let mut page_left = limits.page_size.unwrap_or(u64::MAX);
@@ -195,7 +245,7 @@ impl Session {
                     out,
                     LdapResultCode::SizeLimitExceeded,
                     "size limit exceeded",
-                    None,
+                    [sort_result.clone()],
                 ));
             }
             page_left = page_left.saturating_sub(out.len() as u64);
@@ -244,22 +294,146 @@ impl Session {
                     out,
                     LdapResultCode::SizeLimitExceeded,
                     "size limit exceeded",
-                    None,
+                    [sort_result.clone()],
                 ));
             }
             // The page is full: hand out a cookie for the next one.
             let sent = limits.size_limit.saturating_sub(limit_left);
-            let cookie = self.remember_page(fingerprint(), next.phase, next.after, sent);
+            let cookie = self.remember_page(fingerprint(), next.phase, next.after, sent, None);
+            let controls = [Some(paged_control(cookie)), sort_result];
+            return Ok(finish(msgid, out, LdapResultCode::Success, "", controls));
+        }
+        let control = limits.page_size.map(|_| paged_control(Vec::new()));
+        Ok(finish(
+            msgid,
+            out,
+            LdapResultCode::Success,
+            "",
+            [control, sort_result],
+        ))
+    }
+
+    /// A search with a sort control: every matching entry (at most the
+    /// administrative limit of entries) read and ordered, then sent
+    /// within the size limit, or page by page from the ordered list; each
+    /// answer carries the sortResult.
+    #[allow(clippy::too_many_arguments)]
+    async fn sorted_search(
+        &mut self,
+        msgid: i32,
+        req: &LdapSearchRequest,
+        limits: &Limits,
+        reach: &Reach,
+        selection: &Selection,
+        keys: Vec<sort::Key>,
+        resumed: Option<PagedState>,
+        fingerprint: String,
+    ) -> Result<Vec<LdapMsg>, LdapError> {
+        let sorted_ok = || Some(sort::result_control(LdapResultCode::Success, None));
+        let (ordered, sent_before) = match resumed {
+            Some(state) => match state.sorted {
+                Some(rest) => (rest, state.sent),
+                None => {
+                    return Err(LdapError::new(
+                        LdapResultCode::UnwillingToPerform,
+                        "the paged-results cookie belongs to a different search",
+                    ))
+                }
+            },
+            None => (
+                Arc::new(self.read_sorted(req, reach, selection, &keys).await?),
+                0,
+            ),
+        };
+        let limit_left = limits.size_limit.saturating_sub(sent_before);
+        let page = limits.page_size.unwrap_or(u64::MAX).min(limit_left);
+        let take = (ordered.len() as u64).min(page) as usize;
+        let out: Vec<LdapSearchResultEntry> = ordered[..take].to_vec();
+        let rest = ordered.len() - take;
+        if rest > 0 && take as u64 == limit_left {
+            return Ok(finish(
+                msgid,
+                out,
+                LdapResultCode::SizeLimitExceeded,
+                "size limit exceeded",
+                [sorted_ok(), None],
+            ));
+        }
+        if rest > 0 {
+            let remaining = Arc::new(ordered[take..].to_vec());
+            let sent = sent_before + take as u64;
+            let cookie =
+                self.remember_page(fingerprint, Phase::People, None, sent, Some(remaining));
             return Ok(finish(
                 msgid,
                 out,
                 LdapResultCode::Success,
                 "",
-                Some(paged_control(cookie)),
+                [Some(paged_control(cookie)), sorted_ok()],
             ));
         }
         let control = limits.page_size.map(|_| paged_control(Vec::new()));
-        Ok(finish(msgid, out, LdapResultCode::Success, "", control))
+        Ok(finish(
+            msgid,
+            out,
+            LdapResultCode::Success,
+            "",
+            [control, sorted_ok()],
+        ))
+    }
+
+    /// Every entry a sorted search matches, in order, with the requested
+    /// attributes; more than the administrative limit is refused.
+    async fn read_sorted(
+        &self,
+        req: &LdapSearchRequest,
+        reach: &Reach,
+        selection: &Selection,
+        keys: &[sort::Key],
+    ) -> Result<Vec<LdapSearchResultEntry>, LdapError> {
+        let all = Selection::all();
+        let mut entries: Vec<_> = self
+            .static_entries(reach, &req.filter, &all)
+            .iter()
+            .map(|full| sort::sort_values(keys, full))
+            .zip(self.static_entries(reach, &req.filter, selection))
+            .collect();
+        let people = (reach.people || reach.one_person.is_some())
+            .then(|| self.people_filter(&req.filter, reach))
+            .filter(|f| !f.matches_nothing());
+        let groups = (reach.groups || reach.one_group.is_some())
+            .then(|| self.groups_filter(&req.filter, reach))
+            .filter(|f| !f.matches_nothing());
+        let cap = self.face.config.ldap.max_search_entries as u64;
+        let start = Position {
+            phase: Phase::People,
+            after: None,
+        };
+        let fetched = if people.is_none() && groups.is_none() {
+            Fetched::default()
+        } else {
+            self.as_actor(move |d, a| d.in_snapshot(|| fetch(d, a, people, groups, start, cap)))
+                .await?
+        };
+        if fetched.more.is_some() {
+            return Err(LdapError::new(
+                LdapResultCode::AdminLimitExceeded,
+                format!("more than {cap} entries match: too many to sort; narrow the filter"),
+            ));
+        }
+        let layout = &self.face.layout;
+        for a in &fetched.people {
+            let full = entry::person_entry(a, &fetched.people_related, layout, &all);
+            let shown = entry::person_entry(a, &fetched.people_related, layout, selection);
+            entries.push((sort::sort_values(keys, &full), shown));
+        }
+        for n in &fetched.groups {
+            let full = entry::group_entry(n, &fetched.groups_related, layout, &all);
+            let shown = entry::group_entry(n, &fetched.groups_related, layout, selection);
+            entries.push((sort::sort_values(keys, &full), shown));
+        }
+        sort::sort(keys, &mut entries);
+        Ok(entries.into_iter().map(|(_, e)| e).collect())
     }
 
     /// Keeps a paged search's position on the connection and names it with
@@ -270,6 +444,7 @@ impl Session {
         phase: Phase,
         after: Option<i64>,
         sent: u64,
+        sorted: Option<Arc<Vec<LdapSearchResultEntry>>>,
     ) -> Vec<u8> {
         if self.paged.len() >= 16 {
             self.paged.clear();
@@ -282,6 +457,7 @@ impl Session {
                 phase,
                 after,
                 sent,
+                sorted,
             },
         );
         cookie
@@ -532,25 +708,31 @@ fn paged_control(cookie: Vec<u8>) -> LdapControl {
     LdapControl::SimplePagedResults { size: 0, cookie }
 }
 
-fn finish(
+fn finish<const N: usize>(
     msgid: i32,
     entries: Vec<LdapSearchResultEntry>,
     code: LdapResultCode,
     message: &str,
-    control: Option<LdapControl>,
+    controls: [Option<LdapControl>; N],
 ) -> Vec<LdapMsg> {
     let mut out: Vec<LdapMsg> = entries
         .into_iter()
         .map(|e| LdapMsg::new(msgid, LdapOp::SearchResultEntry(e)))
         .collect();
-    out.push(done(msgid, code, message, control));
+    out.push(done(msgid, code, message, controls));
     out
 }
 
-fn done(msgid: i32, code: LdapResultCode, message: &str, control: Option<LdapControl>) -> LdapMsg {
+fn done<const N: usize>(
+    msgid: i32,
+    code: LdapResultCode,
+    message: &str,
+    controls: [Option<LdapControl>; N],
+) -> LdapMsg {
     let op = LdapOp::SearchResultDone(ldap_result(code, message));
-    match control {
-        Some(c) => LdapMsg::new_with_ctrls(msgid, op, vec![c]),
-        None => LdapMsg::new(msgid, op),
+    let controls: Vec<LdapControl> = controls.into_iter().flatten().collect();
+    match controls.is_empty() {
+        false => LdapMsg::new_with_ctrls(msgid, op, controls),
+        true => LdapMsg::new(msgid, op),
     }
 }

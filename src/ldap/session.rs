@@ -117,6 +117,9 @@ pub struct Session {
     client_certificate: Option<[u8; 32]>,
     /// Why the bind just answered failed, for the metrics.
     bind_failure: Option<&'static str>,
+    /// Whether the request being handled has a critical sort control
+    /// (which the decoded message does not say).
+    sort_critical: bool,
 }
 
 impl Session {
@@ -132,7 +135,14 @@ impl Session {
             paged: Paged::new(),
             client_certificate: None,
             bind_failure: None,
+            sort_critical: false,
         }
+    }
+
+    /// Tells the session whether the next request's sort control is
+    /// critical (see `codec`).
+    pub fn set_sort_critical(&mut self, critical: bool) {
+        self.sort_critical = critical;
     }
 
     pub fn peer(&self) -> SocketAddr {
@@ -207,7 +217,10 @@ impl Session {
         match op {
             LdapOp::UnbindRequest => Action::Close,
             LdapOp::BindRequest(req) => Action::Reply(vec![self.bind(msgid, req).await]),
-            LdapOp::SearchRequest(req) => Action::Reply(self.search(msgid, req, &ctrl).await),
+            LdapOp::SearchRequest(req) => {
+                let critical = self.sort_critical;
+                Action::Reply(self.search(msgid, req, &ctrl, critical).await)
+            }
             LdapOp::CompareRequest(req) => Action::Reply(vec![self.compare(msgid, req).await]),
             LdapOp::ExtendedRequest(req) if req.name == OID_STARTTLS => {
                 if self.secure {
@@ -705,8 +718,7 @@ fn bind_failure_reason(e: &AuthError) -> &'static str {
 
 /// The first critical control this gateway does not act on. Paged results
 /// is served; ManageDsaIT is honoured trivially (there are no referrals).
-/// ldap3_proto drops the criticality of a sort request, so sorting is
-/// treated as non-critical and ignored (RFC 2891 allows unsorted results).
+/// Sorting (RFC 2891) is served by `search`, which reads its criticality.
 fn unsupported_critical(controls: &[LdapControl]) -> Option<String> {
     controls.iter().find_map(|c| match c {
         LdapControl::SimplePagedResults { .. } | LdapControl::ManageDsaIT { .. } => None,

@@ -5,7 +5,7 @@
 //!
 //! - `worker`: the delivery loop, retries and backoff.
 //! - `email`: SMTP through lettre.
-//! - `sms`: a JSON POST to an HTTP gateway.
+//! - `sms`: a POST (JSON or form) to an HTTP gateway such as Twilio's.
 //!
 //! Message bodies hold secrets: nothing here logs them or puts them in an
 //! error.
@@ -75,6 +75,25 @@ pub enum NotifyError {
 }
 
 impl NotifyError {
+    /// The kind of failure, for the metrics: "refused" (the provider or
+    /// server said no), "unavailable" (it could not take the message now),
+    /// "timeout", "unreachable" (connecting, TLS, HTTP) or "configuration".
+    pub fn reason(&self) -> &'static str {
+        match self {
+            NotifyError::Email(EmailError::Refused(_))
+            | NotifyError::Sms(SmsError::Refused { .. })
+            | NotifyError::Email(EmailError::BadRecipient(_)) => "refused",
+            NotifyError::Sms(SmsError::Status(_)) => "unavailable",
+            NotifyError::Timeout(_) => "timeout",
+            NotifyError::Email(EmailError::Smtp(_))
+            | NotifyError::Sms(SmsError::Connect(..) | SmsError::Tls(..) | SmsError::Http(_)) => {
+                "unreachable"
+            }
+            NotifyError::Store(_) => "unavailable",
+            _ => "configuration",
+        }
+    }
+
     /// Whether another attempt cannot help: the message fails at once.
     pub fn is_permanent(&self) -> bool {
         match self {

@@ -200,8 +200,12 @@ impl Worker {
         let to = masked(channel, &message.recipient);
         let attempt = message.attempts + 1;
         let result = self.send(&message).await;
-        if let (Err(_), Some(metrics)) = (&result, &self.metrics) {
-            metrics.delivery_failure();
+        if let (Err(e), Some(metrics)) = (&result, &self.metrics) {
+            let channel = match channel {
+                Channel::Email => "email",
+                Channel::Sms => "sms",
+            };
+            metrics.delivery_failure(channel, e.reason());
         }
         match result {
             Ok(()) => {

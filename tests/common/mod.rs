@@ -4,6 +4,8 @@
 pub mod scim_client;
 pub mod sms_gateway;
 pub mod smtp_sink;
+pub mod smtp_tls;
+pub mod twilio;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -1,7 +1,8 @@
 //! A tiny HTTP SMS gateway for tests: answers every request (200, or 500
-//! for the first N when told to) and records its method, path, headers and
-//! JSON body. Runs on its own threads, so it serves both async tests and
-//! tests that drive the real daemon.
+//! for the first N when told to, or what a given function answers, as the
+//! fake Twilio does) and records its method, path, headers and body (as
+//! JSON and as form fields). Runs on its own threads, so it serves both
+//! async tests and tests that drive the real daemon.
 //!
 //!     let gateway = SmsGateway::start();
 //!     gateway.fail_first(2);              // two 500s, then 200s
@@ -27,6 +28,8 @@ pub struct SmsRequest {
     pub body: String,
     /// The body parsed as JSON (`Null` when it is not JSON).
     pub json: serde_json::Value,
+    /// The body read as URL-encoded form fields, in order.
+    pub form: Vec<(String, String)>,
     /// The status the gateway answered.
     pub status: u16,
 }
@@ -40,7 +43,18 @@ impl SmsRequest {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The first form field called `name`.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
+
+/// What a gateway answers a request: a status and a JSON body.
+pub type Responder = Arc<dyn Fn(&SmsRequest) -> (u16, String) + Send + Sync>;
 
 /// The running gateway; its threads live as long as the test process.
 #[derive(Clone)]
@@ -48,18 +62,32 @@ pub struct SmsGateway {
     addr: SocketAddr,
     received: Arc<Mutex<Vec<SmsRequest>>>,
     failures_left: Arc<AtomicUsize>,
+    responder: Option<Responder>,
 }
 
 impl SmsGateway {
     /// Starts listening on a free loopback port; answers 200 until told
     /// otherwise.
     pub fn start() -> SmsGateway {
+        SmsGateway::listen(None)
+    }
+
+    /// Starts a gateway whose answers `respond` gives (after the failures
+    /// asked for with [`SmsGateway::fail_first`]).
+    pub fn answering(
+        respond: impl Fn(&SmsRequest) -> (u16, String) + Send + Sync + 'static,
+    ) -> SmsGateway {
+        SmsGateway::listen(Some(Arc::new(respond)))
+    }
+
+    fn listen(responder: Option<Responder>) -> SmsGateway {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the SMS gateway");
         let addr = listener.local_addr().expect("gateway address");
         let gateway = SmsGateway {
             addr,
             received: Arc::new(Mutex::new(Vec::new())),
             failures_left: Arc::new(AtomicUsize::new(0)),
+            responder,
         };
         let shared = gateway.clone();
         std::thread::spawn(move || {
@@ -98,15 +126,31 @@ impl SmsGateway {
         self.received.lock().unwrap().clone()
     }
 
-    /// The requests answered 200.
+    /// The requests answered with a 2xx.
     pub fn delivered(&self) -> Vec<SmsRequest> {
         self.received()
             .into_iter()
-            .filter(|r| r.status == 200)
+            .filter(|r| (200..300).contains(&r.status))
             .collect()
     }
 
-    /// Waits until at least `count` requests were answered 200; panics
+    /// Waits until at least `count` requests were received, whatever they
+    /// were answered; panics after `limit`.
+    pub fn wait_for_any(&self, count: usize, limit: Duration) -> Vec<SmsRequest> {
+        let start = Instant::now();
+        loop {
+            let got = self.received();
+            if got.len() >= count {
+                return got;
+            }
+            if start.elapsed() > limit {
+                panic!("the SMS gateway received {} of {count}", got.len());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until at least `count` requests were answered with a 2xx; panics
     /// after `limit`.
     pub fn wait_for(&self, count: usize, limit: Duration) -> Vec<SmsRequest> {
         let start = Instant::now();
@@ -157,20 +201,43 @@ impl SmsGateway {
             .failures_left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
-        let status = if fail { 500 } else { 200 };
-        self.received.lock().unwrap().push(SmsRequest {
+        let mut request = SmsRequest {
             method,
             path,
             headers,
             json: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+            form: form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect(),
             body,
-            status,
-        });
-        let answer = if fail {
-            "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nfail"
-        } else {
-            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            status: 0,
         };
+        let (status, content) = match (fail, &self.responder) {
+            (true, _) => (500, "fail".to_string()),
+            (false, Some(respond)) => respond(&request),
+            (false, None) => (200, "ok".to_string()),
+        };
+        request.status = status;
+        self.received.lock().unwrap().push(request);
+        let reason = match status {
+            200 => "OK",
+            201 => "Created",
+            202 => "Accepted",
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            404 => "Not Found",
+            500 => "Internal Server Error",
+            _ => "Status",
+        };
+        let kind = match content.starts_with('{') {
+            true => "application/json",
+            false => "text/plain",
+        };
+        let answer = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{content}",
+            content.len()
+        );
         out.write_all(answer.as_bytes())?;
         out.flush()
     }

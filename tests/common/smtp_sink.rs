@@ -67,6 +67,8 @@ impl Mail {
 pub struct SmtpSink {
     addr: SocketAddr,
     received: Arc<Mutex<Vec<Mail>>>,
+    /// The first word of every command received, upper-cased.
+    commands: Arc<Mutex<Vec<String>>>,
 }
 
 impl SmtpSink {
@@ -75,16 +77,21 @@ impl SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the SMTP sink");
         let addr = listener.local_addr().expect("sink address");
         let received = Arc::new(Mutex::new(Vec::new()));
-        let store = received.clone();
+        let commands = Arc::new(Mutex::new(Vec::new()));
+        let (store, seen) = (received.clone(), commands.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let store = store.clone();
+                let (store, seen) = (store.clone(), seen.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &store);
+                    let _ = serve(stream, &store, &seen);
                 });
             }
         });
-        SmtpSink { addr, received }
+        SmtpSink {
+            addr,
+            received,
+            commands,
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -97,6 +104,11 @@ impl SmtpSink {
             "[email]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n",
             self.addr.port()
         )
+    }
+
+    /// The first word of every command received so far (EHLO, AUTH, ...).
+    pub fn commands(&self) -> Vec<String> {
+        self.commands.lock().unwrap().clone()
     }
 
     /// Every message received so far.
@@ -120,7 +132,11 @@ impl SmtpSink {
     }
 }
 
-fn serve(stream: TcpStream, store: &Mutex<Vec<Mail>>) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    store: &Mutex<Vec<Mail>>,
+    seen: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut out = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
@@ -135,6 +151,9 @@ fn serve(stream: TcpStream, store: &Mutex<Vec<Mail>>) -> std::io::Result<()> {
         }
         let command = line.trim_end();
         let upper = command.to_ascii_uppercase();
+        seen.lock()
+            .unwrap()
+            .push(upper.split_whitespace().next().unwrap_or("").to_string());
         if upper.starts_with("EHLO") {
             out.write_all(
                 b"250-sink greets you\r\n250-8BITMIME\r\n250-AUTH PLAIN\r\n250 SMTPUTF8\r\n",
