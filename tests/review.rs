@@ -265,6 +265,27 @@ fn parallel_guesses_at_one_account_are_spaced() {
     assert!(done[7] >= Duration::from_millis(2500), "{done:?}");
 }
 
+/// A pool of connections binding at once as one service account with its
+/// right password is never slowed: only failures buy waits. (Were the
+/// parallel attempts counted as failures, the sixteen would wait
+/// 0.25 + 0.5 + 1 + 2 + ... seconds one after another.)
+#[test]
+fn a_pool_binding_in_parallel_as_one_account_is_not_slowed() {
+    let (_tmp, d) = start("failure_wait_max_ms = 8000");
+    add(&d, "service", &[]);
+    let address = url(&d);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..16 {
+            let address = &address;
+            s.spawn(move || assert_eq!(bind_rc(address, &dn("service"), PW), 0));
+        }
+    });
+    let all = started.elapsed();
+    println!("16 parallel right binds of one account: {all:?}");
+    assert!(all < Duration::from_secs(4), "{all:?}");
+}
+
 // --- item 5 ------------------------------------------------------------------
 
 /// Password Modify's old password is checked as an authentication is:

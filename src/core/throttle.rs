@@ -7,10 +7,15 @@
 //! - **Per account** (guessing one person's password): after a few free
 //!   failures in the window, every further attempt on that account waits
 //!   before it is checked, the wait doubling with each failure up to a
-//!   ceiling. Attempts are counted when they start and given successive
-//!   slots, so parallel attempts are spaced as sequential ones would be.
-//!   The account's own right password waits too while it is under attack
-//!   (otherwise a fast answer would tell the guesser it was right).
+//!   ceiling. At most `free_per_account` attempts at one account are
+//!   checked at once (the others queue for a turn); when an attempt's turn
+//!   comes, its wait is decided from the failures counted and the attempts
+//!   still being checked, after the waits already given. So parallel
+//!   guesses are spaced as sequential ones would be, while parallel right
+//!   passwords (a pool of connections binding as one service account) only
+//!   queue for the few milliseconds a check takes. The account's own right password
+//!   waits too while it is under attack (otherwise a fast answer would
+//!   tell the guesser it was right).
 //! - **Per address** (spraying: one guess at many accounts): after the
 //!   address's free failures, each further *failure* from it is answered
 //!   only after a doubling wait, and while it waits it keeps one of the
@@ -86,17 +91,21 @@ struct Entry {
     in_flight: u32,
     /// When the last attempt given a slot may be checked.
     next_slot: Instant,
-    /// An address's slots for attempts under way (unused for accounts).
+    /// Turns for attempts under way: an address's attempts checked or held
+    /// at once, an account's checked at once.
     slots: Arc<Semaphore>,
+    /// How many turns `slots` was made with.
+    turns: usize,
 }
 
 impl Entry {
-    fn new(now: Instant) -> Self {
+    fn new(now: Instant, turns: usize) -> Self {
         Entry {
             failures: VecDeque::new(),
             in_flight: 0,
             next_slot: now,
-            slots: Arc::new(Semaphore::new(ADDRESS_SLOTS)),
+            slots: Arc::new(Semaphore::new(turns)),
+            turns,
         }
     }
 
@@ -123,7 +132,7 @@ impl Entry {
         self.count(now) == 0
             && self.in_flight == 0
             && self.next_slot <= now
-            && self.slots.available_permits() == ADDRESS_SLOTS
+            && self.slots.available_permits() == self.turns
     }
 }
 
@@ -133,13 +142,16 @@ struct Table<K> {
     map: HashMap<K, Entry>,
     /// Shared by every key that arrived while the map was full.
     overflow: Entry,
+    /// The turns each entry has.
+    turns: usize,
 }
 
 impl<K: Hash + Eq + Clone> Table<K> {
-    fn new() -> Self {
+    fn new(turns: usize) -> Self {
         Table {
             map: HashMap::new(),
-            overflow: Entry::new(Instant::now()),
+            overflow: Entry::new(Instant::now(), turns),
+            turns,
         }
     }
 
@@ -151,9 +163,10 @@ impl<K: Hash + Eq + Clone> Table<K> {
                 return &mut self.overflow;
             }
         }
+        let turns = self.turns;
         self.map
             .entry(key.clone())
-            .or_insert_with(|| Entry::new(now))
+            .or_insert_with(|| Entry::new(now, turns))
     }
 
     /// The entry of `key` if it has one (or the overflow entry when the
@@ -196,6 +209,8 @@ pub struct Admission {
     account: String,
     address: Option<IpAddr>,
     permit: Option<OwnedSemaphorePermit>,
+    /// The account's turn, held until the attempt ends.
+    account_turn: Option<OwnedSemaphorePermit>,
     /// How long to wait before checking it (its account's slot).
     pub wait: Duration,
     finished: bool,
@@ -233,17 +248,23 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Throttle {
     pub fn new(settings: ThrottleSettings) -> Throttle {
+        // An account's attempts checked at once: as many as it may fail
+        // for free (at least one, at most an address's turns).
+        let account_turns = usize::try_from(settings.free_per_account)
+            .unwrap_or(usize::MAX)
+            .clamp(1, ADDRESS_SLOTS);
         Throttle {
             settings,
-            accounts: Mutex::new(Table::new()),
-            addresses: Mutex::new(Table::new()),
+            accounts: Mutex::new(Table::new(account_turns)),
+            addresses: Mutex::new(Table::new(ADDRESS_SLOTS)),
         }
     }
 
     /// Starts an attempt for `user` from `address`: takes one of the
-    /// address's slots (waiting for one while that many attempts from it
-    /// are under way), then counts it on the account and gives it the
-    /// account's next slot (`Admission::wait`).
+    /// address's turns (waiting for one while that many attempts from it
+    /// are under way), then one of the account's, then decides its wait
+    /// from the account's failures so far (`Admission::wait`), after the
+    /// waits already given.
     pub async fn admit(self: &Arc<Self>, user: &str, address: Option<IpAddr>) -> Admission {
         let address = address.map(address_key);
         let permit = match address {
@@ -257,10 +278,20 @@ impl Throttle {
             None => None,
         };
         let account = user.to_ascii_lowercase();
+        let turns = lock(&self.accounts)
+            .entry(&account, Instant::now())
+            .slots
+            .clone();
+        let account_turn = turns.acquire_owned().await.ok();
         let now = Instant::now();
         let wait = {
             let mut accounts = lock(&self.accounts);
             let e = accounts.entry(&account, now);
+            // The attempts still being checked count as failures to come:
+            // parallel guesses then wait as sequential ones would. They
+            // are fewer than the free failures (the account's turns), so
+            // parallel right passwords of an account that has no failures
+            // never wait.
             let before = e.count(now).saturating_add(e.in_flight);
             e.in_flight += 1;
             let s = &self.settings;
@@ -281,6 +312,7 @@ impl Throttle {
             account,
             address,
             permit,
+            account_turn,
             wait,
             finished: false,
         }
@@ -288,6 +320,9 @@ impl Throttle {
 
     fn end(&self, admission: &mut Admission, outcome: Outcome) -> Verdict {
         admission.finished = true;
+        // The failure is counted (below) before the account's next turn
+        // is given.
+        let account_turn = admission.account_turn.take();
         let now = Instant::now();
         let s = &self.settings;
         let mut verdict = Verdict {
@@ -311,6 +346,7 @@ impl Throttle {
                 Outcome::Neither => {}
             }
         }
+        drop(account_turn);
         if let Some(a) = admission.address {
             let mut addresses = lock(&self.addresses);
             let e = addresses.existing(&a);
@@ -411,20 +447,42 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn parallel_attempts_on_one_account_get_successive_slots() {
+    async fn parallel_attempts_on_one_account_take_turns_and_successive_waits() {
         let t = throttle(3, 1000);
-        let mut waits = Vec::new();
+        // Three at once, with no wait: right passwords in parallel pass.
         let mut open = Vec::new();
-        for _ in 0..8 {
+        for _ in 0..3 {
             let a = t.admit("ann", None).await;
-            waits.push(a.wait);
+            assert_eq!(a.wait, Duration::ZERO);
             open.push(a);
         }
-        let ms: Vec<u128> = waits
-            .iter()
-            .map(|w| (w.as_millis() + 5) / 10 * 10)
-            .collect();
-        assert_eq!(ms, [0, 0, 0, 0, 250, 750, 1750, 3750]);
+        // A fourth waits for a turn.
+        let fourth = tokio::spawn({
+            let t = t.clone();
+            async move { t.admit("ann", None).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!fourth.is_finished(), "no turn while three are checked");
+        for a in open {
+            a.finish(Outcome::Failed);
+        }
+        let fourth = fourth.await.unwrap();
+        assert_eq!(fourth.wait, Duration::ZERO, "three failures are free");
+        fourth.finish(Outcome::Failed);
+        // Beyond the free failures, parallel attempts wait one after another.
+        let mut waits = Vec::new();
+        let mut open = Vec::new();
+        for _ in 0..3 {
+            let a = t.admit("ann", None).await;
+            waits.push((a.wait.as_millis() + 5) / 10 * 10);
+            open.push(a);
+        }
+        assert_eq!(waits, [250, 750, 1750]);
+        // Right passwords clear the record for the next ones.
+        for a in open {
+            a.finish(Outcome::Succeeded);
+        }
+        assert_eq!(t.admit("ann", None).await.wait, Duration::ZERO);
     }
 
     #[tokio::test]
@@ -456,7 +514,7 @@ mod tests {
         assert_eq!(t.account_failures("ANN"), 3);
         t.admit("ann", None).await.finish(Outcome::Succeeded);
         assert_eq!(t.account_failures("ann"), 0);
-        let mut e = Entry::new(Instant::now());
+        let mut e = Entry::new(Instant::now(), 1);
         let old = Instant::now() - WINDOW - Duration::from_secs(1);
         e.failures.push_back(old);
         e.failures.push_back(Instant::now());
