@@ -755,3 +755,43 @@ fn a_wrong_current_password_on_the_page_is_audited() {
     );
     assert_eq!(done.status, 200, "{}", done.body);
 }
+
+/// An identity provider's login (a UPN) names the account on the pages as
+/// on an LDAP bind: signing in, and asking for a reset link.
+#[test]
+fn the_pages_take_a_login_name_as_the_account_name() {
+    let (fx, d) = start();
+    let token = common::scim_client::token_for(&d, "admin");
+    let body = serde_json::json!({
+        "userName": "Jo.Young@contoso.com",
+        "password": PW,
+        "emails": [{"value": "jyoung@contoso.com", "type": "work"}],
+        "name": {"givenName": "Jo", "familyName": "Young"}
+    });
+    d.secret(PW);
+    let created = common::scim_client::scim(&d, &token, "POST", "/Users", Some(&body));
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    let b = Browser::new(&d);
+    let signed = b.sign_in("jo.young@CONTOSO.com", PW, "");
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let page = b.get("/account");
+    assert!(page.body.contains("Signed in as"), "{}", page.body);
+    assert!(
+        page.body.contains("JoYoung"),
+        "the user name is shown: {}",
+        page.body
+    );
+
+    let other = Browser::new(&d);
+    let asked = other.fill("/forgot", "/forgot", &[("who", "Jo.Young@contoso.com")]);
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    let mail = wait_for_mail(&fx, "jyoung@contoso.com", 1);
+    assert_eq!(mail.len(), 1, "a link for the login name: {mail:?}");
+    for word in mail[0].split_whitespace() {
+        if let Some(t) = word.split("token=").nth(1) {
+            d.secret(word);
+            d.secret(t);
+        }
+    }
+}
