@@ -150,8 +150,25 @@ async fn render(
          <dt>Security Roles</dt><dd>{roles}</dd><dt>Admin Level</dt><dd>{level}{entity}</dd>\
          <dt>Status</dt><dd>{status}</dd><dt>Password</dt><dd>{password}</dd>\
          <dt>Authenticator app</dt><dd>{app}</dd>\
+         {login}{directory}\
          <dt>Created</dt><dd>{created}</dd><dt>Changed</dt><dd>{modified}</dd></dl>",
         u = escape(&a.user_name),
+        // What an identity provider calls the account, and the directory
+        // attributes it sent (set over SCIM).
+        login = a
+            .login_name
+            .as_deref()
+            .map(|l| format!("<dt>Login Name</dt><dd>{}</dd>", escape(l)))
+            .unwrap_or_default(),
+        directory = a
+            .attributes
+            .iter()
+            .map(|(attr, v)| format!(
+                "<dt>{}</dt><dd>{}</dd>",
+                escape(attr.display_name()),
+                escape(v)
+            ))
+            .collect::<String>(),
         note = note(n.as_ref()),
         first = dd(&a.given_name),
         last = dd(&a.family_name),
