@@ -593,3 +593,43 @@ fn concurrent_patches_of_different_attributes_never_lose_each_other() {
         Err(_) => panic!("a worker still holds the daemon"),
     }
 }
+
+#[test]
+fn an_administrator_renames_a_derived_user_name_and_the_login_stays() {
+    let (_dir, mut d) = start("");
+    let token = token_for(&d, "admin");
+    let body = json!({"userName": "first.last", "title": "Clerk"});
+    let created = scim(&d, &token, "POST", "/Users", Some(&body));
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(derived_user_name(&d, &token, &id), "firstlast");
+
+    let shown = d.command(&["user", "show", "first.last"], None);
+    assert!(
+        !shown.status.success(),
+        "the CLI names accounts by user name"
+    );
+    let shown = d.command(&["user", "show", "firstlast"], None);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("login name") && text.contains("first.last"),
+        "{text}"
+    );
+    assert!(text.contains("title") && text.contains("Clerk"), "{text}");
+
+    let renamed = d.command(&["user", "set", "firstlast", "--user-name", "fl"], None);
+    assert!(
+        renamed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&renamed.stderr)
+    );
+    assert_eq!(derived_user_name(&d, &token, &id), "fl");
+    let now = scim(&d, &token, "GET", &format!("/Users/{id}"), None);
+    assert_eq!(now.body["userName"], "first.last", "the login stays");
+    let e = ldap_entry(&d, "(dirgateLoginName=first.last)", &["uid"]);
+    assert_eq!(values(&e, "uid"), ["fl"]);
+    let bad = d.command(&["user", "set", "fl", "--user-name", "f.l"], None);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("letters and digits"));
+    d.stop();
+}

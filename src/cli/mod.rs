@@ -190,6 +190,11 @@ pub enum UserCommand {
     /// Change an account's data.
     Set {
         user: String,
+        /// A new user name (letters and digits): the LDAP uid and what the
+        /// person types, also for one derived from an identity provider's
+        /// login name.
+        #[arg(long, value_name = "NAME")]
+        user_name: Option<String>,
         #[command(flatten)]
         fields: AccountFields,
         /// active or inactive (accounts are never deleted).

@@ -24,11 +24,19 @@ pub fn run(global: &GlobalArgs, config: &Config, cmd: UserCommand) -> Result<(),
         } => add(&dir, user, fields, password_stdin)?,
         UserCommand::Set {
             user,
+            user_name,
             fields,
             status,
             admin,
             admin_entity,
-        } => set(&dir, user, fields, status, admin.map(|a| (a, admin_entity)))?,
+        } => set(
+            &dir,
+            user,
+            user_name,
+            fields,
+            status,
+            admin.map(|a| (a, admin_entity)),
+        )?,
         UserCommand::EnrolTotp { user } => enrol_totp(&dir, &user)?,
         UserCommand::RequireReset { user } => {
             let account = dir.account_by_user_name(&Actor::System, &user)?;
@@ -84,12 +92,21 @@ fn describe(dir: &Directory, a: &Account) -> Result<String, CliError> {
     let mut out = String::new();
     let mut line = |k: &str, v: String| out.push_str(&format!("{k:<24}{v}\n"));
     line("user name", a.user_name.clone());
+    if let Some(login) = &a.login_name {
+        line("login name", login.clone());
+    }
     line("id", a.uuid.to_string());
     line("first name", a.given_name.clone());
     line("last name", a.family_name.clone());
     line("email", a.email.clone().unwrap_or_default());
     line("mobile phone", a.mobile.clone().unwrap_or_default());
     line("time zone", a.time_zone.clone());
+    for (attr, value) in a.attributes.iter() {
+        line(
+            &attr.display_name().to_ascii_lowercase(),
+            value.replace('\n', " / "),
+        );
+    }
     line("account type", a.account_type.display_name().into());
     line("authentication method", a.auth_method.display_name().into());
     line(
@@ -167,6 +184,7 @@ fn add(
 fn set(
     dir: &Directory,
     user: String,
+    user_name: Option<String>,
     fields: AccountFields,
     status: Option<String>,
     admin: Option<(String, Option<String>)>,
@@ -174,6 +192,7 @@ fn set(
     let sys = Actor::System;
     let account = dir.account_by_user_name(&sys, &user)?;
     let mut change = AccountChange {
+        user_name,
         given_name: fields.first_name,
         family_name: fields.last_name,
         email: fields.email.map(|e| Some(e).filter(|e| !e.is_empty())),
