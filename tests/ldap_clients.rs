@@ -250,6 +250,21 @@ fn curl_status(d: &Daemon, url: &str, user: &str, password: &str) -> u16 {
 fn apache_mod_authnz_ldap_valid_user_and_ldap_group_over_ldaps_and_starttls() {
     let w = world();
     let d = &w.daemon;
+    // tina signs in with a password and an authenticator app's code.
+    cli(
+        d,
+        &[
+            "user",
+            "add",
+            "tina",
+            "--method",
+            "Two Factor App",
+            "--password-stdin",
+        ],
+        Some(&format!("{PW}\n")),
+    );
+    let enrolled = cli(d, &["user", "enrol-totp", "tina"], None);
+    let tina_secret = enrolled.lines().nth(1).unwrap().trim().to_owned();
     let site = w.readme("apache");
     let ldaps_line = site
         .lines()
@@ -266,7 +281,10 @@ fn apache_mod_authnz_ldap_valid_user_and_ldap_group_over_ldaps_and_starttls() {
         .replace(&ldaps_line, "@LDAPS@")
         .replace(&starttls_line, &ldaps_line)
         .replace("@LDAPS@", &starttls_line);
-    for (what, site) in [("as in the README", site.clone()), ("swapped", swapped)] {
+    for (step, (what, site)) in [("as in the README", site.clone()), ("swapped", swapped)]
+        .into_iter()
+        .enumerate()
+    {
         let dir = tempfile::tempdir_in(w.tmp.path()).unwrap();
         let port = free_port();
         let conf = apache_conf(dir.path(), port, &site);
@@ -321,8 +339,35 @@ fn apache_mod_authnz_ldap_valid_user_and_ldap_group_over_ldaps_and_starttls() {
                 log_text()
             );
         }
+        // A two-factor sign-in: the browser sends the same password and
+        // code with every request, and Apache's credential cache (600 s by
+        // default) answers the repeats; dirgate takes a code only once.
+        let with_code = format!("{PW}{}", oathtool(&tina_secret, step as i64));
+        d.bind_secret(&with_code);
+        for attempt in ["first", "repeated"] {
+            let got = curl_status(d, &url("everyone"), "tina", &with_code);
+            assert_eq!(got, 200, "{what}: tina's {attempt} request\n{}", log_text());
+        }
+        let got = curl_status(d, &url("everyone"), "tina", PW);
+        assert_eq!(got, 401, "{what}: tina without a code\n{}", log_text());
         drop(httpd);
     }
+}
+
+/// The TOTP code `offset_steps` 30-second steps from now (oathtool).
+fn oathtool(secret: &str, offset_steps: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let out = Command::new("oathtool")
+        .args(["--totp", "-b", "--now"])
+        .arg(format!("@{}", now + offset_steps * 30))
+        .arg(secret)
+        .output()
+        .expect("oathtool");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).trim().to_owned()
 }
 
 // --------------------------------------------------------------- Dovecot
