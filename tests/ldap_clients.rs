@@ -24,6 +24,7 @@ const SERVICE_PW: &str = "Service7Secret";
 
 /// A daemon with people and a group:
 /// - admin: the bootstrap super admin
+/// - groups Staff and Ops (empty)
 /// - alice: member of Staff; bob: not in any group; carol: member of Staff
 /// - apache, dovecot, nextcloud: Report Readers (the applications' service
 ///   accounts)
@@ -43,6 +44,7 @@ fn world() -> World {
     d.secret(SERVICE_PW);
     d.secret(WRONG);
     cli(d, &["group", "add", "Staff"], None);
+    cli(d, &["group", "add", "Ops"], None);
     let pw = format!("{PW}\n");
     for (user, first, last) in [
         ("alice", "Alice", "Smith"),
@@ -455,6 +457,7 @@ fn nextcloud_user_ldap_queries_through_php_ldap() {
             .env("LDAP_AGENT_DN", format!("uid=nextcloud,ou=people,{BASE}"))
             .env("LDAP_AGENT_PASSWORD", SERVICE_PW)
             .env("LOGIN_USER", "alice")
+            .env("LOGIN_MAIL", "alice@example.com")
             .env("LOGIN_PASSWORD", user_password)
             .env("GROUP", "Staff")
             .env("LDAPCONF", "/dev/null")
@@ -518,6 +521,9 @@ fn nextcloud_user_ldap_queries_through_php_ldap() {
     assert_eq!(alice["displayname"], "Alice Smith");
     // The login lookup, the group and its members.
     assert_eq!(r["login_dn"], people_dn("alice"));
+    assert_eq!(r["login_dn_by_mail"], people_dn("alice"));
+    assert_eq!(r["read_entryuuid"], alice["entryuuid"]);
+    assert_eq!(r["read_memberof"], alice["memberof"]);
     assert_eq!(r["group_dn"], format!("cn=Staff,ou=groups,{BASE}"));
     assert_eq!(r["group_entryuuid"].as_str().unwrap().len(), 36);
     let mut members: Vec<String> = r["group_members"]
@@ -529,6 +535,8 @@ fn nextcloud_user_ldap_queries_through_php_ldap() {
     members.sort();
     assert_eq!(members, [people_dn("alice"), people_dn("carol")]);
     assert_eq!(r["groups"], serde_json::json!(["Staff"]));
+    // Groups listed one to a page.
+    assert_eq!(r["group_pages"], 2, "{r}");
     assert_eq!(r["password_ok"], true, "{r}");
     // A wrong password fails the second bind.
     let r = run(WRONG);

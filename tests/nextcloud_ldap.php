@@ -80,15 +80,27 @@ $result['users'] = array_map(fn($e) => [
     'entryuuid' => values($e, 'entryuuid')[0] ?? null,
 ], $users);
 
-// The login filter: the DN of the person signing in.
+// The login filter (uid or mail, as Nextcloud's wizard offers): the DN of
+// the person signing in, found by user name and by email address.
+function login_dn($c, string $base, string $login) {
+    $e = ldap_escape($login, '', LDAP_ESCAPE_FILTER);
+    $sr = ldap_search($c, $base, "(&(objectclass=inetOrgPerson)(|(uid=$e)(mail=$e)))",
+        ['dn'], 0, 0, -1, LDAP_DEREF_NEVER);
+    if ($sr === false) { fail($c, 'login search'); }
+    $found = ldap_get_entries($c, $sr);
+    return $found['count'] === 1 ? $found[0]['dn'] : null;
+}
 $login = env_or_die('LOGIN_USER');
-$sr = ldap_search($c, $base,
-    '(&(objectclass=inetOrgPerson)(|(uid=' . ldap_escape($login, '', LDAP_ESCAPE_FILTER) . ')))',
-    ['dn', 'entryuuid'], 0, 0, -1, LDAP_DEREF_NEVER);
-if ($sr === false) { fail($c, 'login search'); }
-$found = ldap_get_entries($c, $sr);
-$login_dn = $found['count'] === 1 ? $found[0]['dn'] : null;
+$login_dn = login_dn($c, $base, $login);
 $result['login_dn'] = $login_dn;
+$result['login_dn_by_mail'] = login_dn($c, $base, env_or_die('LOGIN_MAIL'));
+
+// Access::readAttribute: a base-scope read of one entry.
+$rr = ldap_read($c, (string)$login_dn, '(objectClass=*)', ['entryuuid', 'memberof'], 0, 0, -1, LDAP_DEREF_NEVER);
+if ($rr === false) { fail($c, 'read'); }
+$read = ldap_get_entries($c, $rr);
+$result['read_entryuuid'] = values($read[0] ?? [], 'entryuuid')[0] ?? null;
+$result['read_memberof'] = values($read[0] ?? [], 'memberof');
 
 // Groups: the group list (paged) and one group's members.
 [$groups, $pages] = paged($c, $base, '(&(objectclass=groupOfNames))', ['dn', 'cn', 'member', 'entryuuid'], 1);
