@@ -380,12 +380,26 @@ fn oathtool(secret: &str, offset_steps: i64) -> String {
 fn dovecot_auth_bind_checks_passwords_with_a_bind() {
     let w = world();
     let d = &w.daemon;
-    let dir = tempfile::tempdir_in(w.tmp.path()).unwrap();
-    let p = dir.path();
-    let ldap_conf = p.join("dovecot-ldap.conf.ext");
-    std::fs::write(&ldap_conf, w.readme("dovecot")).unwrap();
-    let dp = p.display();
-    let conf = format!(
+    let ldaps = w.readme("dovecot");
+    let ldap_port = d.ldap.unwrap().port();
+    let starttls = ldaps
+        .lines()
+        .map(|l| {
+            if l.starts_with("uris = ") {
+                format!("uris = ldap://localhost:{ldap_port}\ntls = yes\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect::<String>();
+    assert_ne!(ldaps, starttls);
+    for (what, ldap_text) in [("LDAPS", ldaps.clone()), ("StartTLS", starttls)] {
+        let dir = tempfile::tempdir_in(w.tmp.path()).unwrap();
+        let p = dir.path();
+        let ldap_conf = p.join("dovecot-ldap.conf.ext");
+        std::fs::write(&ldap_conf, &ldap_text).unwrap();
+        let dp = p.display();
+        let conf = format!(
         "base_dir = {dp}/run\nstate_dir = {dp}/state\nlog_path = {dp}/dovecot.log\n\
          protocols =\nssl = no\nauth_mechanisms = plain\n\
          auth_verbose = yes\n\
@@ -394,45 +408,46 @@ fn dovecot_auth_bind_checks_passwords_with_a_bind() {
          service auth {{\n  user = root\n}}\n",
         ldap_conf.display()
     );
-    std::fs::create_dir_all(p.join("state")).unwrap();
-    let conf_path = p.join("dovecot.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let log = p.join("dovecot.log");
-    let mut dovecot = Running::start(
-        "dovecot",
-        Command::new("dovecot").arg("-F").arg("-c").arg(&conf_path),
-    );
-    wait_for_path(&p.join("run").join("auth-client"), &mut dovecot, &log);
-    let auth_test = |user: &str, password: &str| -> Output {
-        d.secret(password);
-        Command::new("doveadm")
-            .arg("-c")
-            .arg(&conf_path)
-            .args(["auth", "test", user, password])
-            .output()
-            .expect("doveadm")
-    };
-    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
-    for user in ["alice", "bob"] {
-        let ok = auth_test(user, PW);
-        let out = text(&ok.stdout);
-        assert!(
-            ok.status.success() && out.contains(&format!("passdb: {user} auth succeeded")),
-            "{user}: {out}{}\n{}",
-            text(&ok.stderr),
-            log_text()
+        std::fs::create_dir_all(p.join("state")).unwrap();
+        let conf_path = p.join("dovecot.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let log = p.join("dovecot.log");
+        let mut dovecot = Running::start(
+            "dovecot",
+            Command::new("dovecot").arg("-F").arg("-c").arg(&conf_path),
         );
+        wait_for_path(&p.join("run").join("auth-client"), &mut dovecot, &log);
+        let auth_test = |user: &str, password: &str| -> Output {
+            d.secret(password);
+            Command::new("doveadm")
+                .arg("-c")
+                .arg(&conf_path)
+                .args(["auth", "test", user, password])
+                .output()
+                .expect("doveadm")
+        };
+        let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+        for user in ["alice", "bob"] {
+            let ok = auth_test(user, PW);
+            let out = text(&ok.stdout);
+            assert!(
+                ok.status.success() && out.contains(&format!("passdb: {user} auth succeeded")),
+                "{what}: {user}: {out}{}\n{}",
+                text(&ok.stderr),
+                log_text()
+            );
+        }
+        for (user, password) in [("alice", WRONG), ("nobody", PW)] {
+            let bad = auth_test(user, password);
+            let out = text(&bad.stdout);
+            assert!(
+                !bad.status.success() && out.contains(&format!("passdb: {user} auth failed")),
+                "{what}: {user}: {out}{}",
+                text(&bad.stderr)
+            );
+        }
+        drop(dovecot);
     }
-    for (user, password) in [("alice", WRONG), ("nobody", PW)] {
-        let bad = auth_test(user, password);
-        let out = text(&bad.stdout);
-        assert!(
-            !bad.status.success() && out.contains(&format!("passdb: {user} auth failed")),
-            "{user}: {out}{}",
-            text(&bad.stderr)
-        );
-    }
-    drop(dovecot);
 }
 
 // ------------------------------------------------------------- Nextcloud
