@@ -459,7 +459,7 @@ fn nextcloud_user_ldap_queries_through_php_ldap() {
     let w = world();
     let d = &w.daemon;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nextcloud_ldap.php");
-    let run = |user_password: &str| -> serde_json::Value {
+    let run = |login: &str, user_password: &str| -> serde_json::Value {
         d.secret(user_password);
         let out = Command::new("php")
             .arg(&script)
@@ -471,8 +471,8 @@ fn nextcloud_user_ldap_queries_through_php_ldap() {
             .env("LDAP_BASE", BASE)
             .env("LDAP_AGENT_DN", format!("uid=nextcloud,ou=people,{BASE}"))
             .env("LDAP_AGENT_PASSWORD", SERVICE_PW)
-            .env("LOGIN_USER", "alice")
-            .env("LOGIN_MAIL", "alice@example.com")
+            .env("LOGIN_USER", login)
+            .env("LOGIN_MAIL", format!("{login}@example.com"))
             .env("LOGIN_PASSWORD", user_password)
             .env("GROUP", "Staff")
             .env("LDAPCONF", "/dev/null")
@@ -488,7 +488,7 @@ fn nextcloud_user_ldap_queries_through_php_ldap() {
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)))
     };
-    let r = run(PW);
+    let r = run("alice", PW);
     let people_dn = |u: &str| format!("uid={u},ou=people,{BASE}");
     // Paged users with a page size of 2: every person, in several pages.
     let users: Vec<String> = r["users"]
@@ -554,9 +554,15 @@ fn nextcloud_user_ldap_queries_through_php_ldap() {
     assert_eq!(r["group_pages"], 2, "{r}");
     assert_eq!(r["password_ok"], true, "{r}");
     // A wrong password fails the second bind.
-    let r = run(WRONG);
+    let r = run("alice", WRONG);
     assert_eq!(r["password_ok"], false, "{r}");
     assert_eq!(r["password_error"], 49, "{r}");
+    // An account made inactive no longer signs in (carol could before).
+    let r = run("carol", PW);
+    assert_eq!(r["password_ok"], true, "{r}");
+    cli(d, &["user", "set", "carol", "--status", "inactive"], None);
+    let r = run("carol", PW);
+    assert_eq!(r["password_ok"], false, "{r}");
 }
 
 // ------------------------------------------------------------ python-ldap

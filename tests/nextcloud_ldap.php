@@ -124,10 +124,16 @@ for ($i = 0; $i < $found['count']; $i++) { $result['groups'][] = $found[$i]['cn'
 ldap_unbind($c);
 
 // The password check: a bind as the person on a new connection.
-$check = connect($uri);
-$ok = @ldap_bind($check, (string)$login_dn, env_or_die('LOGIN_PASSWORD'));
-$result['password_ok'] = $ok;
-if (!$ok) { $result['password_error'] = ldap_errno($check); }
-ldap_unbind($check);
+// (Nextcloud refuses a login it found no DN for before it binds.)
+if ($login_dn === null) {
+    $result['password_ok'] = false;
+    $result['password_error'] = 'no such login';
+} else {
+    $check = connect($uri);
+    $ok = @ldap_bind($check, $login_dn, env_or_die('LOGIN_PASSWORD'));
+    $result['password_ok'] = $ok;
+    if (!$ok) { $result['password_error'] = ldap_errno($check); }
+    ldap_unbind($check);
+}
 
 echo json_encode($result, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES), "\n";
