@@ -138,7 +138,11 @@ struct Running {
 
 impl Running {
     fn start(name: &'static str, command: &mut Command) -> Running {
+        // The system's ldap.conf (if any) plays no part: the test's own
+        // configuration says everything.
         let child = command
+            .env("LDAPCONF", "/dev/null")
+            .env("LDAPRC", "/dev/null")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
