@@ -159,6 +159,9 @@ fn add(
         .map(|m| dir.account_by_user_name(&sys, &m).map(|a| a.id))
         .transpose()?;
     new.roles = fields.roles;
+    for (a, v) in fields.posix.attributes() {
+        new.attributes.set(a, v);
+    }
     let account = dir.create_account(&sys, new)?;
     println!("created {} ({})", account.user_name, account.uuid);
     Ok(())
@@ -204,6 +207,7 @@ fn set(
     if !fields.roles.is_empty() {
         change.roles = Some(fields.roles);
     }
+    change.attributes = fields.posix.attributes();
     if let Some(s) = status {
         change.status = Some(s.parse().map_err(CoreError::from)?);
     }

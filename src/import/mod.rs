@@ -190,7 +190,11 @@ pub fn import(
                     .push(format!("{}: member {member} is not in the file", e.dn));
             }
         }
-        for uid in e.all("memberuid") {
+        // rfc2307bis groups (dirgate's own export among them) name their
+        // people twice, by DN and by memberUid: the DNs are read then.
+        let by_dn = !e.all("member").is_empty() || !e.all("uniquemember").is_empty();
+        let member_uids = if by_dn { &[][..] } else { e.all("memberuid") };
+        for uid in member_uids {
             match uids.get(&uid.to_ascii_lowercase()) {
                 Some(&id) => {
                     named += 1;

@@ -100,6 +100,7 @@ pub(super) fn node_row(name: &str, parent: Option<NodeId>) -> NewNodeRow {
         },
         parent,
         external_id: None,
+        gid_number: None,
         members: Vec::new(),
         children: Vec::new(),
         now: at(0),
