@@ -301,6 +301,13 @@ fn posix_accounts_and_groups_over_ldap_scim_and_the_cli() {
         json!([{"op": "replace", "path": format!("{DIRGATE}:uidNumber"), "value": "20001"}]),
     );
     assert_eq!(taken.status, 409, "{}", taken.body);
+    // A group's number is taken too: it would be the private group's.
+    let group_number = patch(
+        &token,
+        json!([{"op": "replace", "path": format!("{DIRGATE}:uidNumber"),
+                "value": staff_gid.to_string()}]),
+    );
+    assert_eq!(group_number.status, 409, "{}", group_number.body);
     let set = patch(
         &token,
         json!([
@@ -406,4 +413,22 @@ fn posix_accounts_and_groups_over_ldap_scim_and_the_cli() {
         &["sshPublicKey"],
     );
     assert_eq!(keys.values().next().unwrap()["sshPublicKey"], [KEY1, KEY2]);
+
+    // Deleted over SCIM and provisioned again, bob is the same account
+    // with the same numbers (never deleted, never renumbered).
+    let gone = scim(&d, &token, "DELETE", &format!("/Users/{bob_id}"), None);
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    let back = scim(
+        &d,
+        &token,
+        "POST",
+        "/Users",
+        Some(&json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "bob"
+        })),
+    );
+    assert_eq!(back.status, 201, "{}", back.body);
+    assert_eq!(back.body[DIRGATE]["uidNumber"], "20050", "{}", back.body);
+    assert_eq!(back.body[DIRGATE]["gidNumber"], "20002", "{}", back.body);
 }

@@ -740,9 +740,14 @@ impl Directory {
         let update = AccountUpdate {
             user_name: Some(row.user_name),
             login_name: Some(row.login_name),
+            // Its POSIX numbers are its own, for good: the ones the new row
+            // was given go unused (numbers are never handed out twice).
             attributes: Attribute::ALL
                 .iter()
-                .map(|&a| (a, row.attributes.get(a).map(str::to_owned)))
+                .map(|&a| {
+                    let kept = a.is_number().then(|| archived.attributes.get(a)).flatten();
+                    (a, kept.or(row.attributes.get(a)).map(str::to_owned))
+                })
                 .collect(),
             given_name: Some(row.given_name),
             family_name: Some(row.family_name),
@@ -895,6 +900,11 @@ impl Directory {
                         .transpose()?
                         .flatten();
                     let uid = target.attributes.get(Attribute::UidNumber);
+                    if let (Attribute::UidNumber, Some(given)) = (a, v.as_deref()) {
+                        if Some(given) != uid {
+                            self.posix.check_uid_free(self.store.as_ref(), given)?;
+                        }
+                    }
                     if let Some(v) = self.posix.change(a, v, &target.user_name, uid) {
                         update.attributes.push((a, v));
                     }

@@ -8,7 +8,8 @@ use jiff::Timestamp;
 
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::model::{Attribute, Attributes};
-use crate::store::{AccountUpdate, NumberKind, Page, Store, Visibility};
+use crate::core::query::{AccountField, Filter, NodeField, Slice, Test, Value};
+use crate::store::{AccountUpdate, NumberKind, Store, Visibility};
 
 /// How many rows the backfill reads at a time.
 const BACKFILL_PAGE: u64 = 500;
@@ -78,7 +79,9 @@ impl PosixSettings {
         user_name: &str,
         attributes: &mut Attributes,
     ) -> CoreResult<()> {
-        if attributes.get(Attribute::UidNumber).is_none() {
+        if let Some(given) = attributes.get(Attribute::UidNumber) {
+            self.check_uid_free(store, given)?;
+        } else {
             let n = store
                 .allocate_number(NumberKind::Uid, self.uid_min, self.uid_max)?
                 .ok_or(CoreError::InUse("the uidNumber range is used up"))?;
@@ -104,6 +107,24 @@ impl PosixSettings {
         Ok(())
     }
 
+    /// A uidNumber an administrator gives must not be a group's
+    /// gidNumber: it is also the number of the account's private group.
+    /// (Another account's uidNumber is refused by the store's index.)
+    pub fn check_uid_free(&self, store: &dyn Store, uid: &str) -> CoreResult<()> {
+        let group = Filter::Test(
+            NodeField::GidNumber,
+            Test::Equals(Value::Text(uid.to_owned())),
+        );
+        if store
+            .search_nodes(Visibility::All, &group, None, Slice::first(1))?
+            .is_empty()
+        {
+            Ok(())
+        } else {
+            Err(CoreError::Conflict("UID number (a group's GID number)"))
+        }
+    }
+
     /// A new group's gidNumber.
     pub fn group_number(&self, store: &dyn Store) -> CoreResult<i64> {
         store
@@ -118,17 +139,19 @@ impl PosixSettings {
     /// start-up. The number of entries changed.
     pub fn backfill(&self, store: &dyn Store) -> CoreResult<usize> {
         let mut changed = 0;
-        let mut offset = 0;
+        let unnumbered = Filter::Not(Box::new(Filter::Test(
+            AccountField::Attribute(Attribute::UidNumber),
+            Test::Present,
+        )));
+        let mut after = None;
         loop {
-            let page = Page {
-                offset,
-                limit: BACKFILL_PAGE,
+            let slice = Slice {
+                after,
+                ..Slice::first(BACKFILL_PAGE)
             };
-            let accounts = store.list_accounts(Visibility::All, true, page)?;
+            let accounts =
+                store.search_accounts(Visibility::All, true, &unnumbered, None, slice)?;
             for a in &accounts {
-                if a.attributes.get(Attribute::UidNumber).is_some() {
-                    continue;
-                }
                 let mut filled = a.attributes.clone();
                 self.complete_account(store, &a.user_name, &mut filled)?;
                 let update = AccountUpdate {
@@ -142,27 +165,28 @@ impl PosixSettings {
                 store.update_account(a.id, &update, None, Timestamp::now())?;
                 changed += 1;
             }
-            if (accounts.len() as u64) < BACKFILL_PAGE {
-                break;
+            match accounts.last() {
+                Some(last) if accounts.len() as u64 == BACKFILL_PAGE => after = Some(last.id),
+                _ => break,
             }
-            offset += BACKFILL_PAGE;
         }
-        let mut offset = 0;
+        let unnumbered = Filter::Not(Box::new(Filter::Test(NodeField::GidNumber, Test::Present)));
+        let mut after = None;
         loop {
-            let page = Page {
-                offset,
-                limit: BACKFILL_PAGE,
+            let slice = Slice {
+                after,
+                ..Slice::first(BACKFILL_PAGE)
             };
-            let nodes = store.list_nodes(Visibility::All, page)?;
-            for n in nodes.iter().filter(|n| n.gid_number.is_none()) {
+            let nodes = store.search_nodes(Visibility::All, &unnumbered, None, slice)?;
+            for n in &nodes {
                 let gid = self.group_number(store)?;
                 store.set_node_gid_number(n.id, gid, Timestamp::now())?;
                 changed += 1;
             }
-            if (nodes.len() as u64) < BACKFILL_PAGE {
-                break;
+            match nodes.last() {
+                Some(last) if nodes.len() as u64 == BACKFILL_PAGE => after = Some(last.id),
+                _ => break,
             }
-            offset += BACKFILL_PAGE;
         }
         Ok(changed)
     }
