@@ -354,6 +354,12 @@ fn posix_accounts_and_groups_over_ldap_scim_and_the_cli() {
         ],
         None,
     );
+    let shown = cli(&d, &["user", "show", "carol"], None);
+    assert!(shown.contains("uid number              20004"), "{shown}");
+    assert!(
+        shown.contains("home directory          /srv/home/carol"),
+        "{shown}"
+    );
     let carol = search(
         &d,
         "admin",

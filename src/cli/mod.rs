@@ -77,7 +77,9 @@ pub enum Command {
     /// from, timeout_secs; [sms] provider, url, format, body_template,
     /// fields, from, username, password, password_file, account,
     /// auth_header, timeout_secs; [outbox] max_attempts,
-    /// retry_base_secs, poll_secs. A listener
+    /// retry_base_secs, poll_secs; [scim] user_names; [posix] uid_min,
+    /// uid_max, gid_min, gid_max, default_gid, home_directory,
+    /// login_shell. A listener
     /// set to "off" is not started. See dirgate.example.toml for each key.
     Serve,
     /// Bearer tokens for the SCIM endpoint.

@@ -119,6 +119,13 @@ fn describe(dir: &Directory, a: &Account) -> Result<String, CliError> {
     line("reset pending", yes_no(a.reset_pending));
     line("authenticator app", yes_no(a.totp_enrolled));
     line("external id", a.external_id.clone().unwrap_or_default());
+    // Directory attributes (title, department, POSIX values...), one line
+    // a value.
+    for (attr, value) in a.attributes.iter() {
+        for v in attr.values(value) {
+            line(&attr.display_name().to_lowercase(), v.to_owned());
+        }
+    }
     line("created", a.created.to_string());
     line("modified", a.modified.to_string());
     Ok(out)
