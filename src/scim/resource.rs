@@ -254,9 +254,6 @@ pub fn group_json(n: &Node, rel: &Related, base_url: &str, sel: &Projection) -> 
 
     let mut ours = Map::new();
     ours.insert("kind".into(), json!(n.kind.display_name()));
-    if let Some(gid) = n.gid_number {
-        ours.insert("gidNumber".into(), json!(gid));
-    }
     if let Some((node, uuid)) = n.parent.and_then(|p| Some((p, rel.node_uuids.get(&p)?))) {
         let mut p = Map::new();
         p.insert("value".into(), json!(uuid.to_string()));
