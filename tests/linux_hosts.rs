@@ -22,6 +22,8 @@ use common::{cli, write_config, Daemon};
 const ADMIN_PW: &str = "Admin7Secret0";
 const PW: &str = "Linux7Secret1";
 const HOST_PW: &str = "HostAccount7Pw";
+const KEY1: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0 alice@laptop";
+const KEY2: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk1 alice@desk";
 const PAM_SERVICE: &str = "/etc/pam.d/dirgate-test";
 const CA: &str = "/etc/ssl/certs/dirgate-test-ca.pem";
 const SSSD_CACHE: [&str; 2] = [
@@ -95,6 +97,11 @@ fn world(d: &Daemon) -> String {
         );
         cli(d, &["group", "add-member", group, user], None);
     }
+    cli(
+        d,
+        &["user", "set", "alice", "--ssh-key", KEY1, "--ssh-key", KEY2],
+        None,
+    );
     cli(
         d,
         &[
@@ -216,6 +223,11 @@ fn sssd_resolves_and_signs_in_people_and_keeps_a_restricted_host_in_scope() {
     assert!(ok, "id alice: {err}");
     assert!(id.contains(&format!("uid={uid}(alice)")), "{id}");
     assert!(id.contains(&format!("{staff_gid}(acmestaff)")), "{id}");
+
+    // OpenSSH's AuthorizedKeysCommand: the keys alice set.
+    let (ok, keys, err) = run("sss_ssh_authorizedkeys", &["alice"], None);
+    assert!(ok, "sss_ssh_authorizedkeys alice: {err}\n{}", host.log());
+    assert_eq!(keys.lines().collect::<Vec<_>>(), [KEY1, KEY2], "{keys}");
 
     // PAM through SSSD: the password signs alice in, a wrong one does not.
     let (ok, _, err) = run(
