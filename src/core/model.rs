@@ -183,8 +183,10 @@ named_enum! {
 
 named_enum! {
     /// The directory attributes identity providers send and applications
-    /// read, beyond the manuals' fields: free text, one value each, none
-    /// with a rule of its own beyond a length limit. Every face maps them
+    /// read, beyond the manuals' fields: text, one value each, bounded in
+    /// length; the POSIX ones of Linux hosts (RFC 2307) also have the
+    /// rules of `validate::attribute` and `core::posix` (numbers, paths,
+    /// OpenSSH keys one a line). Every face maps them
     /// through one table of its own (`scim/attributes.rs`,
     /// `ldap/attributes.rs`); the store keeps each in a column named by
     /// its stored name.

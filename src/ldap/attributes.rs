@@ -1,6 +1,6 @@
 //! The LDAP face's table of directory attributes: the inetOrgPerson (RFC
-//! 2798, RFC 4519) name of each [`Attribute`] of the core, or the
-//! gateway's own where no standard one exists. Entries, filters and the
+//! 2798, RFC 4519) or posixAccount (RFC 2307) name of each [`Attribute`]
+//! of the core, or the gateway's own where no standard one exists. Entries, filters and the
 //! schema all read this one table.
 //!
 //! `displayName` is not here: it shows the display name, else the full
