@@ -73,6 +73,10 @@ pub async fn serve(data: &Path, config: Config) -> Result<(), CliError> {
         tokio::task::spawn_blocking(move || -> Result<_, CliError> {
             let directory = open_directory(&data, &config)?;
             let password = directory.bootstrap()?;
+            let numbered = directory.complete_posix()?;
+            if numbered > 0 {
+                tracing::info!(entries = numbered, "POSIX numbers given");
+            }
             let material = tls::load_or_generate(&config.tls, &data)?;
             Ok((directory, password, material))
         })

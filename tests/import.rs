@@ -275,6 +275,13 @@ fn an_openldap_export_imports_and_its_ssha_users_bind_and_are_rehashed() {
         "{plain}"
     );
     assert!(!plain.contains("userPassword"), "no secrets by default");
+    // A number no fresh directory would give: the re-import must carry it.
+    let set = d.command(&["user", "set", "ann", "--uid-number", "12345"], None);
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
     let secret = String::from_utf8(d.command(&["export", "--secrets"], None).stdout).unwrap();
     assert!(
         secret.contains("userPassword: {ARGON2}$argon2id$"),
@@ -306,4 +313,22 @@ fn an_openldap_export_imports_and_its_ssha_users_bind_and_are_rehashed() {
     assert!(out.status.success(), "{said}");
     assert!(said.contains("imported 3 people"), "{said}");
     assert!(said.contains("2 groups, 4 memberships"), "{said}");
+    // The POSIX numbers came along: Linux hosts see the same owners.
+    let uid_line = |data: &std::path::Path, config: &std::path::Path| {
+        let out = common::run_cli(data, config, &["user", "show", "ann"], None);
+        let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+        shown
+            .lines()
+            .find(|l| l.starts_with("uid number"))
+            .unwrap_or_else(|| panic!("no uid number in {shown}"))
+            .to_owned()
+    };
+    assert_eq!(
+        uid_line(&d.data, &d.config),
+        "uid number              12345"
+    );
+    assert_eq!(
+        uid_line(&again.join("data"), &config2),
+        uid_line(&d.data, &d.config)
+    );
 }

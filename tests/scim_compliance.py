@@ -60,6 +60,22 @@ EXPLAINED = [
         " attributes of the core schema before a PUT, not those of an"
         " extension, and invents a new kind for a PATCH of the extension.",
     ),
+] + [
+    (
+        f"invalid {field}:",
+        "POSIX values for Linux hosts (RFC 2307): uidNumber and gidNumber are"
+        " whole numbers, homeDirectory and loginShell absolute paths, each"
+        " line of sshPublicKeys an OpenSSH public key. The tester invents"
+        " random text for each; RFC 7644 section 3.12 answers a value the"
+        " attribute cannot hold 400 invalidValue.",
+    )
+    for field in (
+        "UID Number",
+        "GID Number",
+        "Home Directory",
+        "Login Shell",
+        "SSH Public Keys",
+    )
 ]
 
 

@@ -77,7 +77,9 @@ pub enum Command {
     /// from, timeout_secs; [sms] provider, url, format, body_template,
     /// fields, from, username, password, password_file, account,
     /// auth_header, timeout_secs; [outbox] max_attempts,
-    /// retry_base_secs, poll_secs. A listener
+    /// retry_base_secs, poll_secs; [scim] user_names; [posix] uid_min,
+    /// uid_max, gid_min, gid_max, default_gid, home_directory,
+    /// login_shell. A listener
     /// set to "off" is not started. See dirgate.example.toml for each key.
     Serve,
     /// Bearer tokens for the SCIM endpoint.
@@ -246,6 +248,48 @@ pub struct AccountFields {
     /// A security role (repeat for several); replaces the account's roles.
     #[arg(long = "role", value_name = "ROLE")]
     pub roles: Vec<String>,
+    #[command(flatten)]
+    pub posix: PosixFields,
+}
+
+/// The POSIX values Linux hosts read ("" removes one; a uidNumber stays).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PosixFields {
+    /// The POSIX uidNumber (unique; allocated when not given).
+    #[arg(long, value_name = "NUMBER")]
+    pub uid_number: Option<String>,
+    /// The POSIX primary group number.
+    #[arg(long, value_name = "NUMBER")]
+    pub gid_number: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub home_directory: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub login_shell: Option<String>,
+    #[arg(long)]
+    pub gecos: Option<String>,
+    /// An OpenSSH public key (repeat for several); replaces the account's
+    /// keys. `--ssh-key ""` removes them.
+    #[arg(long = "ssh-key", value_name = "KEY")]
+    pub ssh_keys: Vec<String>,
+}
+
+impl PosixFields {
+    /// The directory attributes given, `None` where "" removes one.
+    pub fn attributes(self) -> Vec<(crate::core::model::Attribute, Option<String>)> {
+        use crate::core::model::Attribute as A;
+        let keys = (!self.ssh_keys.is_empty()).then(|| self.ssh_keys.join("\n"));
+        [
+            (A::UidNumber, self.uid_number),
+            (A::GidNumber, self.gid_number),
+            (A::HomeDirectory, self.home_directory),
+            (A::LoginShell, self.login_shell),
+            (A::Gecos, self.gecos),
+            (A::SshPublicKeys, keys),
+        ]
+        .into_iter()
+        .filter_map(|(a, v)| Some((a, Some(v?).filter(|v| !v.trim().is_empty()))))
+        .collect()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,6 +350,7 @@ pub fn open_directory(data: &Path, config: &Config) -> Result<Directory, CliErro
         config.directory.default_time_zone.clone(),
     )?;
     directory.set_second_factor(second_factor_settings(config));
+    directory.set_posix(config.posix.settings())?;
     directory.set_login_names(match config.scim.user_names {
         crate::config::UserNames::Derive => crate::core::LoginNames::Derive,
         crate::config::UserNames::Strict => crate::core::LoginNames::Strict,

@@ -136,6 +136,13 @@ fn describe(dir: &Directory, a: &Account) -> Result<String, CliError> {
     line("reset pending", yes_no(a.reset_pending));
     line("authenticator app", yes_no(a.totp_enrolled));
     line("external id", a.external_id.clone().unwrap_or_default());
+    // Directory attributes (title, department, POSIX values...), one line
+    // a value.
+    for (attr, value) in a.attributes.iter() {
+        for v in attr.values(value) {
+            line(&attr.display_name().to_lowercase(), v.to_owned());
+        }
+    }
     line("created", a.created.to_string());
     line("modified", a.modified.to_string());
     Ok(out)
@@ -176,6 +183,9 @@ fn add(
         .map(|m| dir.account_by_user_name(&sys, &m).map(|a| a.id))
         .transpose()?;
     new.roles = fields.roles;
+    for (a, v) in fields.posix.attributes() {
+        new.attributes.set(a, v);
+    }
     let account = dir.create_account(&sys, new)?;
     println!("created {} ({})", account.user_name, account.uuid);
     Ok(())
@@ -223,6 +233,7 @@ fn set(
     if !fields.roles.is_empty() {
         change.roles = Some(fields.roles);
     }
+    change.attributes = fields.posix.attributes();
     if let Some(s) = status {
         change.status = Some(s.parse().map_err(CoreError::from)?);
     }

@@ -16,6 +16,7 @@ use crate::core::model::{
     NodeId, NodeKind, Status, TokenInfo,
 };
 use crate::core::password::{PasswordHasher, PreparedPassword};
+use crate::core::posix::PosixSettings;
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort, Test, Value};
 use crate::core::random;
 use crate::core::second_factor::{self, Computer, SecondFactorSettings};
@@ -40,6 +41,7 @@ pub struct Directory {
     /// rather than at its next poll.
     message_queued: Option<Arc<dyn Fn() + Send + Sync>>,
     login_names: LoginNames,
+    posix: PosixSettings,
 }
 
 /// A new account as a face or the command line asks for it. Optional fields
@@ -166,7 +168,7 @@ impl AccountChange {
         } = self;
         user_name.is_none()
             && login_name.is_none()
-            && attributes.is_empty()
+            && attributes.iter().all(|(a, _)| a.self_service())
             && given_name.is_none()
             && family_name.is_none()
             && email.is_none()
@@ -372,7 +374,21 @@ impl Directory {
             second_factor: SecondFactorSettings::default(),
             message_queued: None,
             login_names: LoginNames::default(),
+            posix: PosixSettings::default(),
         })
+    }
+
+    /// Gives accounts and groups without POSIX numbers theirs (those made
+    /// before this version); at start-up, after [`Directory::bootstrap`].
+    pub fn complete_posix(&self) -> CoreResult<usize> {
+        self.posix.backfill(self.store.as_ref())
+    }
+
+    /// How POSIX numbers, home directories and shells are given.
+    pub fn set_posix(&mut self, settings: PosixSettings) -> CoreResult<()> {
+        settings.check()?;
+        self.posix = settings;
+        Ok(())
     }
 
     /// What a login that is not a valid user name becomes.
@@ -724,9 +740,14 @@ impl Directory {
         let update = AccountUpdate {
             user_name: Some(row.user_name),
             login_name: Some(row.login_name),
+            // Its POSIX numbers are its own, for good: the ones the new row
+            // was given go unused (numbers are never handed out twice).
             attributes: Attribute::ALL
                 .iter()
-                .map(|&a| (a, row.attributes.get(a).map(str::to_owned)))
+                .map(|&a| {
+                    let kept = a.is_number().then(|| archived.attributes.get(a)).flatten();
+                    (a, kept.or(row.attributes.get(a)).map(str::to_owned))
+                })
                 .collect(),
             given_name: Some(row.given_name),
             family_name: Some(row.family_name),
@@ -803,6 +824,9 @@ impl Directory {
         rules.may_grant_roles(actor, &[], &roles)?;
         rules.may_restrict_to(actor, restricted_to)?;
         rules.may_set_manager(actor, None, manager.as_ref())?;
+        // Last, so a refused account uses up no number.
+        self.posix
+            .complete_account(self.store.as_ref(), &user_name, &mut attributes)?;
 
         let row = NewAccountRow {
             uuid: Uuid::new_v4(),
@@ -873,8 +897,17 @@ impl Directory {
                     let v = v
                         .as_deref()
                         .map(|v| validate::attribute(a, v))
-                        .transpose()?;
-                    update.attributes.push((a, v.flatten()));
+                        .transpose()?
+                        .flatten();
+                    let uid = target.attributes.get(Attribute::UidNumber);
+                    if let (Attribute::UidNumber, Some(given)) = (a, v.as_deref()) {
+                        if Some(given) != uid {
+                            self.posix.check_uid_free(self.store.as_ref(), given)?;
+                        }
+                    }
+                    if let Some(v) = self.posix.change(a, v, &target.user_name, uid) {
+                        update.attributes.push((a, v));
+                    }
                 }
                 if let Some(p) = change.password {
                     // A new password forgets every recognised computer and
@@ -1212,10 +1245,12 @@ impl Directory {
                     rules.may_change_node(actor, &child)?;
                     check_parent_kind(child.kind, Some((new.kind, &new.name)))?;
                 }
+                let gid_number = Some(self.posix.group_number(self.store.as_ref())?);
                 let id = self.store.insert_node(&NewNodeRow {
                     uuid: Uuid::new_v4(),
                     name: new.name,
                     kind: new.kind,
+                    gid_number,
                     parent: new.parent,
                     external_id: new.external_id,
                     members: people.iter().copied().collect(),

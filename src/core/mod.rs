@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod password;
 pub mod password_pool;
+pub mod posix;
 pub mod query;
 pub mod random;
 pub mod reset;

@@ -183,8 +183,10 @@ named_enum! {
 
 named_enum! {
     /// The directory attributes identity providers send and applications
-    /// read, beyond the manuals' fields: free text, one value each, none
-    /// with a rule of its own beyond a length limit. Every face maps them
+    /// read, beyond the manuals' fields: text, one value each, bounded in
+    /// length; the POSIX ones of Linux hosts (RFC 2307) also have the
+    /// rules of `validate::attribute` and `core::posix` (numbers, paths,
+    /// OpenSSH keys one a line). Every face maps them
     /// through one table of its own (`scim/attributes.rs`,
     /// `ldap/attributes.rs`); the store keeps each in a column named by
     /// its stored name.
@@ -206,6 +208,12 @@ named_enum! {
         CostCenter = "cost_center", "Cost Center";
         Organization = "organization", "Organization";
         Division = "division", "Division";
+        UidNumber = "uid_number", "UID Number";
+        GidNumber = "gid_number", "GID Number";
+        HomeDirectory = "home_directory", "Home Directory";
+        LoginShell = "login_shell", "Login Shell";
+        Gecos = "gecos", "GECOS";
+        SshPublicKeys = "ssh_public_keys", "SSH Public Keys";
     }
 }
 
@@ -215,12 +223,44 @@ impl Attribute {
         match self {
             Attribute::AddressFormatted | Attribute::StreetAddress => 1024,
             Attribute::PreferredLanguage => 64,
+            Attribute::UidNumber | Attribute::GidNumber => 10,
+            Attribute::HomeDirectory | Attribute::LoginShell => 4096,
+            Attribute::SshPublicKeys => 64 * 1024,
             _ => 256,
         }
     }
     /// Whether a value may span lines (a postal address does).
     pub fn multi_line(self) -> bool {
-        matches!(self, Attribute::AddressFormatted | Attribute::StreetAddress)
+        matches!(
+            self,
+            Attribute::AddressFormatted | Attribute::StreetAddress | Attribute::SshPublicKeys
+        )
+    }
+    /// A POSIX number (RFC 2307 `uidNumber`, `gidNumber`): stored in
+    /// decimal, compared and ordered as an integer.
+    pub fn is_number(self) -> bool {
+        matches!(self, Attribute::UidNumber | Attribute::GidNumber)
+    }
+    /// An absolute path (`homeDirectory`, `loginShell`).
+    pub fn is_path(self) -> bool {
+        matches!(self, Attribute::HomeDirectory | Attribute::LoginShell)
+    }
+    /// Whether the account itself may set it (its own SSH keys), besides
+    /// those who manage it.
+    pub fn self_service(self) -> bool {
+        self == Attribute::SshPublicKeys
+    }
+    /// The values of a multi-valued attribute (one SSH key a line).
+    pub fn values(self, value: &str) -> Vec<&str> {
+        if self == Attribute::SshPublicKeys {
+            value
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect()
+        } else {
+            vec![value]
+        }
     }
 }
 
@@ -327,6 +367,8 @@ pub struct Node {
     pub kind: NodeKind,
     pub parent: Option<NodeId>,
     pub external_id: Option<String>,
+    /// The POSIX group number (RFC 2307 `gidNumber`), allocated once.
+    pub gid_number: Option<i64>,
     pub created: Timestamp,
     pub modified: Timestamp,
     pub version: i64,

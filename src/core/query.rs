@@ -139,6 +139,8 @@ pub enum NodeField {
     Member,
     /// A direct child node, by name (nested groups are members too).
     Child,
+    /// The POSIX group number, compared as an integer.
+    GidNumber,
     Created,
     Modified,
 }

@@ -114,7 +114,56 @@ pub fn attribute(attr: Attribute, value: &str) -> CoreResult<Option<String>> {
             reason: "contains control characters".into(),
         });
     }
-    Ok((!value.is_empty()).then(|| value.to_owned()))
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if attr.is_number() {
+        // RFC 2307 numbers: 0 and up to 2^31 - 1, the range every libc
+        // handles; canonical decimal, so equality is on the number.
+        let n: i64 = value.parse().map_err(|_| CoreError::InvalidValue {
+            field,
+            reason: "must be a whole number".into(),
+        })?;
+        if !(0..=i64::from(i32::MAX)).contains(&n) {
+            return Err(CoreError::InvalidValue {
+                field,
+                reason: format!("must be between 0 and {}", i32::MAX),
+            });
+        }
+        return Ok(Some(n.to_string()));
+    }
+    if attr.is_path() && (!value.starts_with('/') || value.contains(':')) {
+        return Err(CoreError::InvalidValue {
+            field,
+            reason: "must be an absolute path without ':'".into(),
+        });
+    }
+    if attr == Attribute::Gecos && value.contains(':') {
+        return Err(CoreError::InvalidValue {
+            field,
+            reason: "must not contain ':'".into(),
+        });
+    }
+    if attr == Attribute::SshPublicKeys {
+        for key in attr.values(value) {
+            let mut parts = key.split_whitespace();
+            let (Some(kind), Some(_)) = (parts.next(), parts.next()) else {
+                return Err(CoreError::InvalidValue {
+                    field,
+                    reason: "each line must be an OpenSSH public key (type, key, comment)".into(),
+                });
+            };
+            if !(kind.starts_with("ssh-") || kind.starts_with("ecdsa-") || kind.starts_with("sk-"))
+            {
+                return Err(CoreError::InvalidValue {
+                    field,
+                    reason: format!("{kind:?} is not an OpenSSH key type"),
+                });
+            }
+        }
+        return Ok(Some(attr.values(value).join("\n")));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 /// One rule of the password policy, named so an error can say which failed.
@@ -334,6 +383,15 @@ mod tests {
         assert!(attribute(Attribute::Title, &"x".repeat(257)).is_err());
         assert!(attribute(Attribute::Title, "a\nb").is_err());
         assert!(attribute(Attribute::AddressFormatted, "1 Road\nTown").is_ok());
+        assert_eq!(
+            attribute(Attribute::UidNumber, " 010001 ").ok(),
+            Some(Some("10001".into()))
+        );
+        assert!(attribute(Attribute::UidNumber, "-1").is_err());
+        assert!(attribute(Attribute::GidNumber, "x").is_err());
+        assert!(attribute(Attribute::HomeDirectory, "home/x").is_err());
+        assert!(attribute(Attribute::LoginShell, "/bin/bash").is_ok());
+        assert!(attribute(Attribute::SshPublicKeys, "ssh-ed25519 AAAA a\nbogus").is_err());
         assert!(external_id(&"x".repeat(MAX_EXTERNAL_ID + 1)).is_err());
         assert!(login_name("Jo.Young@contoso.com").is_ok());
         assert!(login_name("").is_err());

@@ -10,6 +10,7 @@ pub mod ldif;
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::core::model::Attribute;
 use crate::core::model::{AccountId, NodeId, NodeKind};
 use crate::core::password::imported_hash;
 use crate::core::{Actor, CoreError, Directory, GroupEdit, MemberEdit, NewAccount, NewNode};
@@ -35,6 +36,16 @@ pub enum ImportError {
     #[error(transparent)]
     Core(#[from] CoreError),
 }
+
+/// The RFC 2307 attributes of a posixAccount an export carries (lower
+/// case, as the LDIF reader names them).
+const POSIX_ATTRIBUTES: &[(&str, Attribute)] = &[
+    ("uidnumber", Attribute::UidNumber),
+    ("gidnumber", Attribute::GidNumber),
+    ("homedirectory", Attribute::HomeDirectory),
+    ("loginshell", Attribute::LoginShell),
+    ("gecos", Attribute::Gecos),
+];
 
 /// The part of a DN before the first comma, as `(attribute, value)` in
 /// lower case.
@@ -96,6 +107,18 @@ pub fn import(
         new.family_name = e.first("sn").unwrap_or_default().to_owned();
         new.email = e.first("mail").map(str::to_owned);
         new.mobile = e.first("mobile").map(str::to_owned);
+        // A posixAccount keeps its numbers, so files on Linux hosts keep
+        // their owners (the core checks them, and numbers new accounts).
+        for (name, attr) in POSIX_ATTRIBUTES {
+            if let Some(v) = e.first(name) {
+                new.attributes.set(*attr, Some(v.to_owned()));
+            }
+        }
+        let keys = e.all("sshpublickey");
+        if !keys.is_empty() {
+            new.attributes
+                .set(Attribute::SshPublicKeys, Some(keys.join("\n")));
+        }
         if let Some(stored) = e.first("userpassword") {
             match imported_hash(stored) {
                 Some(hash) => {
@@ -190,7 +213,11 @@ pub fn import(
                     .push(format!("{}: member {member} is not in the file", e.dn));
             }
         }
-        for uid in e.all("memberuid") {
+        // rfc2307bis groups (dirgate's own export among them) name their
+        // people twice, by DN and by memberUid: the DNs are read then.
+        let by_dn = !e.all("member").is_empty() || !e.all("uniquemember").is_empty();
+        let member_uids = if by_dn { &[][..] } else { e.all("memberuid") };
+        for uid in member_uids {
             match uids.get(&uid.to_ascii_lowercase()) {
                 Some(&id) => {
                     named += 1;

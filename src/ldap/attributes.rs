@@ -1,6 +1,6 @@
 //! The LDAP face's table of directory attributes: the inetOrgPerson (RFC
-//! 2798, RFC 4519) name of each [`Attribute`] of the core, or the
-//! gateway's own where no standard one exists. Entries, filters and the
+//! 2798, RFC 4519) or posixAccount (RFC 2307) name of each [`Attribute`]
+//! of the core, or the gateway's own where no standard one exists. Entries, filters and the
 //! schema all read this one table.
 //!
 //! `displayName` is not here: it shows the display name, else the full
@@ -26,6 +26,13 @@ pub const PERSON_ATTRIBUTES: &[(&str, Attribute)] = &[
     ("o", Attribute::Organization),
     ("dirgateCostCenter", Attribute::CostCenter),
     ("dirgateDivision", Attribute::Division),
+    // RFC 2307 (posixAccount), and openssh-lpk's ldapPublicKey.
+    ("uidNumber", Attribute::UidNumber),
+    ("gidNumber", Attribute::GidNumber),
+    ("homeDirectory", Attribute::HomeDirectory),
+    ("loginShell", Attribute::LoginShell),
+    ("gecos", Attribute::Gecos),
+    ("sshPublicKey", Attribute::SshPublicKeys),
 ];
 
 /// The attribute an LDAP name (lower case, canonical) stands for.
@@ -34,6 +41,15 @@ pub fn attribute_named(lower: &str) -> Option<Attribute> {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(lower))
         .map(|&(_, a)| a)
+}
+
+/// The values LDAP shows for a stored one: one each SSH key, a postal
+/// address with its lines separated by `$` (RFC 4517 section 3.3.28).
+pub fn shown_values(attr: Attribute, value: &str) -> Vec<String> {
+    attr.values(value)
+        .into_iter()
+        .map(|v| shown(attr, v))
+        .collect()
 }
 
 /// A value as LDAP shows it: a postal address's lines are separated by

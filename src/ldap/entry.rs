@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use ldap3_proto::proto::{LdapPartialAttribute, LdapSearchResultEntry};
 
-use super::attributes::{shown, PERSON_ATTRIBUTES};
+use super::attributes::{shown_values, PERSON_ATTRIBUTES};
 use super::dn::{Layout, SUBSCHEMA_DN};
 use super::schema::{canonical_attribute, schema};
 use crate::core::model::{Account, AdminLevel, Node};
@@ -25,10 +25,12 @@ pub const PERSON_CLASSES: &[&str] = &[
     "organizationalPerson",
     "inetOrgPerson",
     "dirgatePerson",
+    "posixAccount",
+    "ldapPublicKey",
 ];
 
 /// The object classes of a group (or business entity) entry.
-pub const NODE_CLASSES: &[&str] = &["top", "groupOfNames", "dirgateNode"];
+pub const NODE_CLASSES: &[&str] = &["top", "groupOfNames", "dirgateNode", "posixGroup"];
 
 /// Which attributes a search asked for (RFC 4511 section 4.5.1.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +237,13 @@ pub fn person_entry(
     b.add("mail", a.email.iter().cloned());
     b.add("mobile", a.mobile.iter().cloned());
     for &(name, attr) in PERSON_ATTRIBUTES {
-        b.add(name, a.attributes.get(attr).map(|v| shown(attr, v)));
+        b.add(
+            name,
+            a.attributes
+                .get(attr)
+                .map(|v| shown_values(attr, v))
+                .unwrap_or_default(),
+        );
     }
     b.add("employeeType", [a.account_type.display_name()]);
     b.add("manager", manager);
@@ -272,13 +280,14 @@ pub fn group_entry(
     sel: &Selection,
 ) -> LdapSearchResultEntry {
     let dn = layout.group_dn(&n.name);
-    let people = rel
+    let member_names: Vec<&String> = rel
         .members_of
         .get(&n.id)
         .into_iter()
         .flatten()
         .filter_map(|id| rel.account_names.get(id))
-        .map(|name| layout.person_dn(name));
+        .collect();
+    let people = member_names.iter().map(|name| layout.person_dn(name));
     let children = rel
         .children_of
         .get(&n.id)
@@ -295,6 +304,10 @@ pub fn group_entry(
     b.add("objectClass", NODE_CLASSES.iter().copied());
     b.add("cn", [n.name.as_str()]);
     b.add("member", people.chain(children));
+    // rfc2307bis: the people by user name too, for hosts that read
+    // memberUid (nested groups are only members).
+    b.add("memberUid", member_names.iter().map(|n| n.as_str()));
+    b.add("gidNumber", n.gid_number.map(|g| g.to_string()));
     b.add("memberOf", parent.clone());
     b.add("dirgateParent", parent);
     b.add("dirgateNodeKind", [n.kind.display_name()]);
@@ -415,6 +428,7 @@ pub(crate) mod tests {
             kind: NodeKind::Group,
             parent: Some(11),
             external_id: None,
+            gid_number: None,
             created: ts("2023-01-01T00:00:00Z"),
             modified: ts("2023-02-01T00:00:00Z"),
             version: 1,
@@ -477,7 +491,9 @@ pub(crate) mod tests {
                 "person",
                 "organizationalPerson",
                 "inetOrgPerson",
-                "dirgatePerson"
+                "dirgatePerson",
+                "posixAccount",
+                "ldapPublicKey"
             ]
         );
         assert_eq!(values(&e, "uid"), ["alice"]);
@@ -718,9 +734,10 @@ pub(crate) mod tests {
         assert_eq!(e.dn, "cn=Sales\\, EMEA,ou=groups,dc=example,dc=com");
         assert_eq!(
             values(&e, "objectClass"),
-            ["top", "groupOfNames", "dirgateNode"]
+            ["top", "groupOfNames", "dirgateNode", "posixGroup"]
         );
         assert_eq!(values(&e, "cn"), ["Sales, EMEA"]);
+        assert_eq!(values(&e, "memberUid"), ["alice", "carol"]);
         assert_eq!(
             values(&e, "member"),
             [

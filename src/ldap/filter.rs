@@ -138,6 +138,7 @@ fn account_item(attr: &str, a: &Assertion<'_>, layout: &Layout) -> Filter<Accoun
         "modifytimestamp" => time(A::Modified, a),
         // The directory attributes (title, department, ...).
         other => match attributes::attribute_named(other) {
+            Some(attr) if attr.is_number() => number(A::Attribute(attr), a),
             Some(attr) => text(A::Attribute(attr), a),
             // userPassword is never readable, so never testable; everything
             // else is not an attribute of person entries.
@@ -153,6 +154,8 @@ fn node_item(attr: &str, a: &Assertion<'_>, layout: &Layout) -> Filter<NodeField
         "cn" => text(N::Name, a),
         "entryuuid" => uuid(N::Uuid, a),
         "member" => member(a, layout),
+        "memberuid" => text(N::Member, a),
+        "gidnumber" => number(N::GidNumber, a),
         // A group's memberOf is its parent: nested groups are members of
         // the group above them.
         "memberof" => match a {
@@ -187,6 +190,20 @@ fn text<F>(field: F, a: &Assertion<'_>) -> Filter<F> {
         Assertion::Equal(v) => Filter::Test(field, Test::Equals(Value::Text((*v).to_owned()))),
         Assertion::Present => Filter::Test(field, Test::Present),
         Assertion::Substring(s) => Filter::Test(field, substring(s)),
+        _ => Filter::Undefined,
+    }
+}
+
+/// An INTEGER attribute (uidNumber, gidNumber): equality and ordering
+/// (integerMatch, integerOrderingMatch), no substrings. The store compares
+/// the numbers; a value that is not one makes the test undefined.
+fn number<F>(field: F, a: &Assertion<'_>) -> Filter<F> {
+    let value = |v: &str| Value::Text(v.to_owned());
+    match a {
+        Assertion::Equal(v) => Filter::Test(field, Test::Equals(value(v))),
+        Assertion::AtLeast(v) => Filter::Test(field, Test::AtLeast(value(v))),
+        Assertion::AtMost(v) => Filter::Test(field, Test::AtMost(value(v))),
+        Assertion::Present => Filter::Test(field, Test::Present),
         _ => Filter::Undefined,
     }
 }

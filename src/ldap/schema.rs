@@ -150,6 +150,29 @@ const STANDARD_ATTRIBUTE_TYPES: &[&str] = &[
     "( 1.2.840.113556.1.2.102 NAME 'memberOf' \
      DESC 'Group that the entry is a direct member of' \
      EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 )",
+    // RFC 2307 and rfc2307bis (draft-howard-rfc2307bis-02), as nss_ldap,
+    // nslcd and SSSD read them
+    "( 1.3.6.1.1.1.1.0 NAME 'uidNumber' \
+     DESC 'An integer uniquely identifying a user in an administrative domain' \
+     EQUALITY integerMatch ORDERING integerOrderingMatch \
+     SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )",
+    "( 1.3.6.1.1.1.1.1 NAME 'gidNumber' \
+     DESC 'An integer uniquely identifying a group in an administrative domain' \
+     EQUALITY integerMatch ORDERING integerOrderingMatch \
+     SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )",
+    "( 1.3.6.1.1.1.1.2 NAME 'gecos' DESC 'The GECOS field; the common name' \
+     EQUALITY caseIgnoreIA5Match SUBSTR caseIgnoreIA5SubstringsMatch \
+     SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 SINGLE-VALUE )",
+    "( 1.3.6.1.1.1.1.3 NAME 'homeDirectory' DESC 'The absolute path to the home directory' \
+     EQUALITY caseExactIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 SINGLE-VALUE )",
+    "( 1.3.6.1.1.1.1.4 NAME 'loginShell' DESC 'The path to the login shell' \
+     EQUALITY caseExactIA5Match SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 SINGLE-VALUE )",
+    "( 1.3.6.1.1.1.1.12 NAME 'memberUid' EQUALITY caseExactIA5Match \
+     SUBSTR caseExactIA5SubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 )",
+    // openssh-lpk (OpenSSH's AuthorizedKeysCommand, SSSD's ssh responder)
+    "( 1.3.6.1.4.1.24552.500.1.1.1.13 NAME 'sshPublicKey' \
+     DESC 'MANDATORY: OpenSSH Public key' EQUALITY octetStringMatch \
+     SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 )",
     // RFC 4530
     "( 1.3.6.1.1.16.4 NAME 'entryUUID' DESC 'UUID of the entry' EQUALITY UUIDMatch \
      ORDERING UUIDOrderingMatch SYNTAX 1.3.6.1.1.16.1 SINGLE-VALUE \
@@ -208,6 +231,17 @@ const STANDARD_OBJECT_CLASSES: &[&str] = &[
      street $ postOfficeBox $ postalCode $ postalAddress $ \
      physicalDeliveryOfficeName $ st $ l $ description $ o $ \
      associatedName ) )",
+    // rfc2307bis: posixGroup auxiliary, beside groupOfNames
+    "( 1.3.6.1.1.1.2.0 NAME 'posixAccount' SUP top AUXILIARY \
+     DESC 'Abstraction of an account with POSIX attributes' \
+     MUST ( cn $ uid $ uidNumber $ gidNumber $ homeDirectory ) \
+     MAY ( userPassword $ loginShell $ gecos $ description ) )",
+    "( 1.3.6.1.1.1.2.2 NAME 'posixGroup' SUP top AUXILIARY \
+     DESC 'Abstraction of a group of accounts' MUST gidNumber \
+     MAY ( userPassword $ memberUid $ description ) )",
+    // openssh-lpk
+    "( 1.3.6.1.4.1.24552.500.1.1.2.0 NAME 'ldapPublicKey' SUP top AUXILIARY \
+     DESC 'MANDATORY: OpenSSH LPK objectclass' MAY ( sshPublicKey $ uid ) )",
     // RFC 2798
     "( 2.16.840.1.113730.3.2.2 NAME 'inetOrgPerson' SUP organizationalPerson \
      STRUCTURAL MAY ( audio $ businessCategory $ carLicense $ departmentNumber $ \
@@ -258,6 +292,16 @@ const MATCHING_RULES: &[(&str, &str, &str)] = &[
     ("2.5.13.13", "booleanMatch", "1.3.6.1.4.1.1466.115.121.1.7"),
     ("2.5.13.14", "integerMatch", "1.3.6.1.4.1.1466.115.121.1.27"),
     (
+        "2.5.13.15",
+        "integerOrderingMatch",
+        "1.3.6.1.4.1.1466.115.121.1.27",
+    ),
+    (
+        "2.5.13.17",
+        "octetStringMatch",
+        "1.3.6.1.4.1.1466.115.121.1.40",
+    ),
+    (
         "2.5.13.20",
         "telephoneNumberMatch",
         "1.3.6.1.4.1.1466.115.121.1.50",
@@ -297,6 +341,11 @@ const MATCHING_RULES: &[(&str, &str, &str)] = &[
         "caseIgnoreIA5SubstringsMatch",
         "1.3.6.1.4.1.1466.115.121.1.58",
     ),
+    (
+        "1.3.6.1.4.1.4203.1.2.1",
+        "caseExactIA5SubstringsMatch",
+        "1.3.6.1.4.1.1466.115.121.1.58",
+    ),
     ("1.3.6.1.1.16.2", "UUIDMatch", "1.3.6.1.1.16.1"),
     ("1.3.6.1.1.16.3", "UUIDOrderingMatch", "1.3.6.1.1.16.1"),
 ];
@@ -305,6 +354,7 @@ const MATCHING_RULES: &[(&str, &str, &str)] = &[
 /// RFC 4530 for UUID).
 const SYNTAXES: &[(&str, &str)] = &[
     ("1.3.6.1.4.1.1466.115.121.1.3", "Attribute Type Description"),
+    ("1.3.6.1.4.1.1466.115.121.1.40", "Octet String"),
     ("1.3.6.1.4.1.1466.115.121.1.7", "Boolean"),
     ("1.3.6.1.4.1.1466.115.121.1.11", "Country String"),
     ("1.3.6.1.4.1.1466.115.121.1.12", "DN"),
@@ -1096,6 +1146,7 @@ mod tests {
             kind: NodeKind::Group,
             parent: Some(11),
             external_id: None,
+            gid_number: None,
             created: Timestamp::UNIX_EPOCH,
             modified: Timestamp::UNIX_EPOCH,
             version: 1,

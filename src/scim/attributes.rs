@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use super::path::ENTERPRISE_USER_SCHEMA;
+use super::path::{DIRGATE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA};
 use crate::core::model::{Attribute, Attributes};
 
 /// Where a directory attribute sits in a User.
@@ -98,6 +98,31 @@ pub const USER_ATTRIBUTES: &[ScimAttribute] = &[
     row(
         Place::Extension(ENTERPRISE_USER_SCHEMA, "division"),
         Attribute::Division,
+    ),
+    // POSIX accounts for Linux hosts (RFC 2307), in dirgate's extension.
+    row(
+        Place::Extension(DIRGATE_USER_SCHEMA, "uidNumber"),
+        Attribute::UidNumber,
+    ),
+    row(
+        Place::Extension(DIRGATE_USER_SCHEMA, "gidNumber"),
+        Attribute::GidNumber,
+    ),
+    row(
+        Place::Extension(DIRGATE_USER_SCHEMA, "homeDirectory"),
+        Attribute::HomeDirectory,
+    ),
+    row(
+        Place::Extension(DIRGATE_USER_SCHEMA, "loginShell"),
+        Attribute::LoginShell,
+    ),
+    row(
+        Place::Extension(DIRGATE_USER_SCHEMA, "gecos"),
+        Attribute::Gecos,
+    ),
+    row(
+        Place::Extension(DIRGATE_USER_SCHEMA, "sshPublicKeys"),
+        Attribute::SshPublicKeys,
     ),
 ];
 
@@ -239,6 +264,8 @@ mod tests {
             serde_json::from_str(include_str!("../../schemas/scim/User.json")).unwrap();
         let enterprise: serde_json::Value =
             serde_json::from_str(include_str!("../../schemas/scim/EnterpriseUser.json")).unwrap();
+        let dirgate: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/scim/DirgateUser.json")).unwrap();
         let find = |schema: &serde_json::Value, name: &str| {
             schema["attributes"]
                 .as_array()
@@ -278,6 +305,7 @@ mod tests {
                 );
                 sub(attr, s)
             }
+            Place::Extension(urn, name) if urn == DIRGATE_USER_SCHEMA => find(&dirgate, name),
             Place::Extension(urn, name) => {
                 assert_eq!(urn, ENTERPRISE_USER_SCHEMA);
                 find(&enterprise, name)

@@ -185,6 +185,10 @@ pub fn user_json(a: &Account, rel: &Related, base_url: &str, sel: &Projection) -
     if a.admin_level != AdminLevel::None {
         ours.insert("adminLevel".into(), json!(a.admin_level.display_name()));
     }
+    // Beside the directory attributes `attributes::render` put there.
+    if let Some(Value::Object(rendered)) = user.remove(DIRGATE_USER_SCHEMA) {
+        ours.extend(rendered);
+    }
     user.insert(DIRGATE_USER_SCHEMA.into(), Value::Object(ours));
 
     user.insert(
@@ -1133,6 +1137,7 @@ mod tests {
             kind: NodeKind::Group,
             parent: Some(20),
             external_id: Some("entra-g1".into()),
+            gid_number: None,
             created: ts("2026-01-01T00:00:00Z"),
             modified: ts("2026-01-05T00:00:00Z"),
             version: 3,

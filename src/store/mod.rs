@@ -107,6 +107,24 @@ pub struct NewAccountRow {
     pub now: Timestamp,
 }
 
+/// Which counter a POSIX number comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberKind {
+    /// An account's uidNumber (and its private group's gidNumber).
+    Uid,
+    /// A group's gidNumber.
+    Gid,
+}
+
+impl NumberKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberKind::Uid => "uid",
+            NumberKind::Gid => "gid",
+        }
+    }
+}
+
 /// A change to an account's data: `None` leaves a field as it is; for the
 /// optional fields `Some(None)` clears it. Applied in one transaction that
 /// bumps `version` and `modified`.
@@ -189,6 +207,7 @@ pub struct NewNodeRow {
     pub uuid: Uuid,
     pub name: String,
     pub kind: NodeKind,
+    pub gid_number: Option<i64>,
     pub parent: Option<NodeId>,
     pub external_id: Option<String>,
     pub members: Vec<AccountId>,
@@ -311,6 +330,14 @@ pub trait Store: Outbox + Factors + AuditLog + Send + Sync + 'static {
     ) -> StoreResult<u64>;
     fn node_by_uuid(&self, uuid: Uuid) -> StoreResult<Option<Node>>;
     fn insert_node(&self, row: &NewNodeRow) -> StoreResult<NodeId>;
+    /// Hands out the next POSIX number of `kind` in `min..=max`, atomically:
+    /// never one handed out before (the counter only goes up), nor one an
+    /// account's uidNumber or a group's gidNumber holds. `None` when the
+    /// range is used up.
+    fn allocate_number(&self, kind: NumberKind, min: i64, max: i64) -> StoreResult<Option<i64>>;
+    /// Gives a node that has none its gidNumber (groups made before
+    /// POSIX numbers existed).
+    fn set_node_gid_number(&self, id: NodeId, gid: i64, now: Timestamp) -> StoreResult<()>;
     fn node(&self, id: NodeId) -> StoreResult<Option<Node>>;
     fn node_by_name(&self, name: &str) -> StoreResult<Option<Node>>;
     fn list_nodes(&self, visibility: Visibility, page: Page) -> StoreResult<Vec<Node>>;

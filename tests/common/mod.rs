@@ -1,6 +1,7 @@
 //! Starting and stopping the real `dirgate` binary for integration tests.
 #![allow(dead_code)]
 
+pub mod host;
 pub mod scim_client;
 pub mod sms_gateway;
 pub mod smtp_sink;

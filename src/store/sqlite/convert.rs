@@ -24,7 +24,8 @@ pub(super) const ACCOUNT_COLUMNS: &str = "a.id, a.uuid, a.user_name, a.given_nam
     (SELECT json_group_array(r.role) FROM account_roles r WHERE r.account_id = a.id) AS roles, \
     a.login_name, \
     a.display_name, a.name_formatted, a.title, a.preferred_language, a.work_phone, a.fax, a.address_formatted, a.street_address, a.locality, \
-    a.region, a.postal_code, a.country, a.employee_number, a.department, a.cost_center, a.organization, a.division";
+    a.region, a.postal_code, a.country, a.employee_number, a.department, a.cost_center, a.organization, a.division, \
+    a.uid_number, a.gid_number, a.home_directory, a.login_shell, a.gecos, a.ssh_public_keys";
 
 /// The position of the first `Attribute` column in `ACCOUNT_COLUMNS`; the
 /// rest follow in `Attribute::ALL` order.
@@ -32,7 +33,8 @@ const FIRST_ATTRIBUTE_COLUMN: usize = 25;
 
 /// The node columns, over `nodes n`.
 pub(super) const NODE_COLUMNS: &str =
-    "n.id, n.uuid, n.name, n.kind, n.parent, n.external_id, n.created, n.modified, n.version";
+    "n.id, n.uuid, n.name, n.kind, n.parent, n.external_id, n.created, n.modified, n.version, \
+    n.gid_number";
 
 /// The token columns, over `tokens t JOIN accounts a ON a.id = t.account_id`.
 pub(super) const TOKEN_COLUMNS: &str =
@@ -42,7 +44,7 @@ pub(super) const TOKEN_COLUMNS: &str =
 /// by position: by name, rusqlite compares every column's name for every
 /// value (3% of a search profile). A test keeps the two lists in step.
 #[cfg(test)]
-pub(super) const ACCOUNT_COLUMN_NAMES: [&str; 42] = [
+pub(super) const ACCOUNT_COLUMN_NAMES: [&str; 48] = [
     "id",
     "uuid",
     "user_name",
@@ -85,11 +87,17 @@ pub(super) const ACCOUNT_COLUMN_NAMES: [&str; 42] = [
     "cost_center",
     "organization",
     "division",
+    "uid_number",
+    "gid_number",
+    "home_directory",
+    "login_shell",
+    "gecos",
+    "ssh_public_keys",
 ];
 
 /// The same for `NODE_COLUMNS`.
 #[cfg(test)]
-pub(super) const NODE_COLUMN_NAMES: [&str; 9] = [
+pub(super) const NODE_COLUMN_NAMES: [&str; 10] = [
     "id",
     "uuid",
     "name",
@@ -99,6 +107,7 @@ pub(super) const NODE_COLUMN_NAMES: [&str; 9] = [
     "created",
     "modified",
     "version",
+    "gid_number",
 ];
 
 pub(super) fn account(row: &Row<'_>) -> StoreResult<Account> {
@@ -151,6 +160,7 @@ pub(super) fn node(row: &Row<'_>) -> StoreResult<Node> {
         created: timestamp(row, 6)?,
         modified: timestamp(row, 7)?,
         version: row.get(8)?,
+        gid_number: row.get(9)?,
     })
 }
 
@@ -259,6 +269,8 @@ const UNIQUE_FIELDS: &[(&str, &str)] = &[
     ("accounts.uuid", "uuid"),
     ("nodes.name", "group name"),
     ("nodes.uuid", "uuid"),
+    ("accounts.uid_number", "UID number"),
+    ("nodes.gid_number", "GID number"),
     ("roles.name", "security role"),
     ("tokens.id", "token id"),
     ("tokens.secret_hash", "token secret"),

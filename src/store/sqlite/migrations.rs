@@ -45,6 +45,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "identity providers",
         sql: include_str!("migrations/0005_identity_providers.sql"),
     },
+    Migration {
+        version: 6,
+        name: "posix",
+        sql: include_str!("migrations/0006_posix.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -53,8 +53,8 @@ use self::scope::Scope;
 use crate::core::model::{Account, AccountId, Node, NodeId, TokenInfo};
 use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 use crate::store::{
-    AccountUpdate, Credentials, NewAccountRow, NewNodeRow, NodeChange, Page, Store, StoreError,
-    StoreResult, TokenRow, Visibility,
+    AccountUpdate, Credentials, NewAccountRow, NewNodeRow, NodeChange, NumberKind, Page, Store,
+    StoreError, StoreResult, TokenRow, Visibility,
 };
 
 /// How far `in_branch` walks up the manager chain: far deeper than any real
@@ -549,11 +549,13 @@ impl Store for SqliteStore {
     fn insert_node(&self, row: &NewNodeRow) -> StoreResult<NodeId> {
         self.write(|tx| {
             tx.prepare_cached(
-                "INSERT INTO nodes (uuid, name, kind, parent, external_id, created, modified, version)
-                 VALUES (:uuid, :name, :kind, :parent, :external_id, :now, :now, 1)",
+                "INSERT INTO nodes (uuid, name, kind, parent, external_id, gid_number,
+                    created, modified, version)
+                 VALUES (:uuid, :name, :kind, :parent, :external_id, :gid_number, :now, :now, 1)",
             )?
             .execute(named_params! {
                 ":uuid": uuid_text(row.uuid),
+                ":gid_number": row.gid_number,
                 ":name": row.name,
                 ":kind": row.kind.as_str(),
                 ":parent": row.parent,
@@ -571,6 +573,52 @@ impl Store for SqliteStore {
             nodes::write_members(tx, id, &row.members, &[], row.now)?;
             nodes::adopt(tx, id, &row.children, row.now)?;
             Ok(id)
+        })
+    }
+
+    fn allocate_number(&self, kind: NumberKind, min: i64, max: i64) -> StoreResult<Option<i64>> {
+        self.write(|tx| {
+            let stored: Option<i64> = query_one(
+                tx,
+                "SELECT next FROM posix_numbers WHERE kind = ?1",
+                [kind.as_str()],
+                convert::id,
+            )?;
+            // Taken: an account's uidNumber (which is also its private
+            // group's number) or a group's gidNumber, whichever the kind.
+            let mut taken = tx.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM accounts WHERE uid_number = ?1)
+                     OR EXISTS (SELECT 1 FROM nodes WHERE gid_number = ?2)",
+            )?;
+            let mut n = stored.unwrap_or(min).max(min);
+            while n <= max {
+                let used: bool = taken.query_row(params![n.to_string(), n], |r| r.get(0))?;
+                if !used {
+                    break;
+                }
+                n += 1;
+            }
+            if n > max {
+                return Ok(None);
+            }
+            tx.prepare_cached(
+                "INSERT INTO posix_numbers (kind, next) VALUES (?1, ?2)
+                 ON CONFLICT (kind) DO UPDATE SET next = excluded.next",
+            )?
+            .execute(params![kind.as_str(), n + 1])?;
+            Ok(Some(n))
+        })
+    }
+
+    fn set_node_gid_number(&self, id: NodeId, gid: i64, now: Timestamp) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE nodes SET gid_number = ?2, version = version + 1, modified = ?3
+                 WHERE id = ?1 AND gid_number IS NULL",
+            )?
+            .execute(params![id, gid, micros(now)])
+            .map_err(write_error)?;
+            Ok(())
         })
     }
 

@@ -234,6 +234,8 @@ impl Sortable for AccountField {
             A::Login => key(LOGIN, NoCase),
             A::LoginName => key("a.login_name", NoCase),
             A::ShownName => key(SHOWN_NAME, NoCase),
+            A::Attribute(Attribute::UidNumber) => key("CAST(a.uid_number AS INTEGER)", Exact),
+            A::Attribute(Attribute::GidNumber) => key("CAST(a.gid_number AS INTEGER)", Exact),
             A::Attribute(attr) => key(attribute_column(attr), NoCase),
             A::GivenName => key("NULLIF(a.given_name, '')", NoCase),
             A::FamilyName => key("NULLIF(a.family_name, '')", NoCase),
@@ -267,6 +269,7 @@ impl Sortable for NodeField {
             N::Kind => key("n.kind", NoCase),
             N::Created => key("n.created", Exact),
             N::Modified => key("n.modified", Exact),
+            N::GidNumber => key("n.gid_number", Exact),
             N::Parent | N::ParentChain | N::Member | N::Child => None,
         }
     }
@@ -344,6 +347,12 @@ const fn attribute_column(attr: Attribute) -> &'static str {
         T::CostCenter => "a.cost_center",
         T::Organization => "a.organization",
         T::Division => "a.division",
+        T::UidNumber => "a.uid_number",
+        T::GidNumber => "a.gid_number",
+        T::HomeDirectory => "a.home_directory",
+        T::LoginShell => "a.login_shell",
+        T::Gecos => "a.gecos",
+        T::SshPublicKeys => "a.ssh_public_keys",
     }
 }
 
@@ -478,6 +487,35 @@ impl Builder {
                 // A time against text: the test is undefined.
                 _ => out.push_str("NULL"),
             },
+        }
+    }
+
+    /// A test on a POSIX number (integerMatch, integerOrderingMatch): a
+    /// value that is not an integer makes the test undefined. A number kept
+    /// as canonical decimal text (`as_text`) is looked up by equality
+    /// through its index and ordered by its integer value.
+    fn number(&mut self, out: &mut String, col: &str, as_text: bool, test: &Test) {
+        if *test == Test::Present {
+            let _ = write!(out, "({col} IS NOT NULL)");
+            return;
+        }
+        let Some((op, Value::Text(value))) = comparison(test) else {
+            out.push_str("NULL");
+            return;
+        };
+        let Ok(n) = value.trim().parse::<i64>() else {
+            out.push_str("NULL");
+            return;
+        };
+        if op == "=" && as_text {
+            let p = self.bind(SqlValue::Text(n.to_string()));
+            let _ = write!(out, "({col} IS NOT NULL AND {col} = {p})");
+        } else {
+            let p = self.bind(SqlValue::Integer(n));
+            let _ = write!(
+                out,
+                "({col} IS NOT NULL AND CAST({col} AS INTEGER) {op} {p})"
+            );
         }
     }
 
@@ -616,6 +654,9 @@ impl Field for AccountField {
             A::Login => b.text(out, nocase(LOGIN), test),
             A::LoginName => b.text(out, nullable("a.login_name", Compare::NoCase), test),
             A::ShownName => b.text(out, nocase(SHOWN_NAME), test),
+            A::Attribute(attr) if attr.is_number() => {
+                b.number(out, attribute_column(attr), true, test);
+            }
             A::Attribute(attr) => {
                 b.text(out, nullable(attribute_column(attr), Compare::NoCase), test)
             }
@@ -728,6 +769,7 @@ impl Field for NodeField {
             N::Kind => b.text(out, nocase("n.kind"), test),
             N::Created => b.time(out, "n.created", test),
             N::Modified => b.time(out, "n.modified", test),
+            N::GidNumber => b.number(out, "n.gid_number", false, test),
             // Any ancestor exists (and is visible) iff the parent does: the
             // visible set is closed downwards.
             N::Parent | N::ParentChain if *test == Test::Present => {

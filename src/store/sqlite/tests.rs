@@ -100,6 +100,7 @@ pub(super) fn node_row(name: &str, parent: Option<NodeId>) -> NewNodeRow {
         },
         parent,
         external_id: None,
+        gid_number: None,
         members: Vec::new(),
         children: Vec::new(),
         now: at(0),
@@ -1076,5 +1077,55 @@ fn rows_are_read_by_the_positions_their_columns_have() {
     assert_eq!(
         names(&format!("SELECT {NODE_COLUMNS} FROM nodes n")),
         NODE_COLUMN_NAMES
+    );
+}
+
+#[test]
+fn posix_numbers_are_handed_out_once_skipping_those_held() {
+    use crate::core::model::Attribute;
+    use crate::store::NumberKind;
+    let f = Fixture::new();
+    let s = &f.store;
+    assert_eq!(
+        s.allocate_number(NumberKind::Uid, 100, 103).unwrap(),
+        Some(100)
+    );
+    // 101 is held by an account an administrator numbered by hand.
+    let held = f.account("held");
+    let update = AccountUpdate {
+        attributes: vec![(Attribute::UidNumber, Some("101".into()))],
+        ..AccountUpdate::default()
+    };
+    s.update_account(held, &update, None, at(1)).unwrap();
+    assert_eq!(
+        s.allocate_number(NumberKind::Uid, 100, 103).unwrap(),
+        Some(102)
+    );
+    // Given up by the account, 101 is still never handed out: the counter
+    // only goes up.
+    let update = AccountUpdate {
+        attributes: vec![(Attribute::UidNumber, Some("150".into()))],
+        ..AccountUpdate::default()
+    };
+    s.update_account(held, &update, None, at(2)).unwrap();
+    assert_eq!(
+        s.allocate_number(NumberKind::Uid, 100, 103).unwrap(),
+        Some(103)
+    );
+    assert_eq!(s.allocate_number(NumberKind::Uid, 100, 103).unwrap(), None);
+    // A second account cannot take a number one holds.
+    let other = f.account("other");
+    let taken = AccountUpdate {
+        attributes: vec![(Attribute::UidNumber, Some("150".into()))],
+        ..AccountUpdate::default()
+    };
+    assert!(matches!(
+        s.update_account(other, &taken, None, at(3)),
+        Err(StoreError::Conflict("UID number"))
+    ));
+    // Groups count from their own counter, and skip an account's number.
+    assert_eq!(
+        s.allocate_number(NumberKind::Gid, 150, 160).unwrap(),
+        Some(151)
     );
 }
