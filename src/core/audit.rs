@@ -39,12 +39,19 @@ thread_local! {
     static FACE: Cell<Face> = const { Cell::new(Face::Cli) };
 }
 
-/// Runs `work` with `face` as the face of whatever it audits.
+/// Runs `work` with `face` as the face of whatever it audits. The face
+/// before is put back when `work` ends, also when it panics: the pool
+/// thread goes on to serve other faces' calls.
 pub fn with_face<T>(face: Face, work: impl FnOnce() -> T) -> T {
-    let before = FACE.with(|f| f.replace(face));
-    let out = work();
-    FACE.with(|f| f.set(before));
-    out
+    /// Puts the face back on drop.
+    struct Restore(Face);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FACE.with(|f| f.set(self.0));
+        }
+    }
+    let _restore = Restore(FACE.with(|f| f.replace(face)));
+    work()
 }
 
 fn current_face() -> Face {
@@ -258,5 +265,25 @@ impl Directory {
         limit: u32,
     ) -> CoreResult<Vec<AuditRecord>> {
         Ok(self.store.audit_records(user, since, limit)?)
+    }
+}
+
+#[cfg(test)]
+mod face_tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_with_face_leaves_the_thread_with_its_face() {
+        assert_eq!(current_face(), Face::Cli);
+        let caught = std::panic::catch_unwind(|| {
+            with_face(Face::Scim, || {
+                assert_eq!(current_face(), Face::Scim);
+                panic!("a request's work panicked");
+            })
+        });
+        assert!(caught.is_err());
+        assert_eq!(current_face(), Face::Cli, "the face is put back");
+        assert_eq!(with_face(Face::Ldap, current_face), Face::Ldap);
+        assert_eq!(current_face(), Face::Cli);
     }
 }
