@@ -6,12 +6,14 @@
 //! - `worker`: the delivery loop, retries and backoff.
 //! - `email`: SMTP through lettre.
 //! - `sms`: a POST (JSON or form) to an HTTP gateway such as Twilio's.
+//! - `sms_body`: the POST's body, from `[sms] body_template` or `fields`.
 //!
 //! Message bodies hold secrets: nothing here logs them or puts them in an
 //! error.
 
 pub mod email;
 pub mod sms;
+pub mod sms_body;
 pub mod worker;
 
 use std::sync::Arc;
