@@ -3,8 +3,15 @@
 //! Every key has a default, so an empty file (or no file at all) gives a
 //! working gateway on the loopback address. Every table refuses unknown keys,
 //! so a misspelt key stops the start instead of being silently ignored. The
-//! doc comments on the fields below are the documentation of the keys;
-//! `dirgate.example.toml` repeats them, and a test keeps the two in step.
+//! doc comments on the fields are the documentation of the keys;
+//! `dirgate.example.toml` repeats them, and a test (`tests.rs`) keeps the
+//! two in step.
+//!
+//! One file a table (`directory.rs` for `[directory]`, `sms.rs` for `[sms]`
+//! and so on) with its defaults; `email.rs`, `sms.rs` and `directory.rs`
+//! (the base DN) also hold their checks. Here are `Config`, loading,
+//! `Config::check` with the other tables' range checks, the shared `Listen`
+//! and `Secret`, and the placing of an error at its file, line and key.
 
 use std::fmt;
 use std::net::SocketAddr;
