@@ -1,6 +1,7 @@
 //! The directory core: every account rule, enforced here and only here.
 //! `model` is the data, `validate` the field rules, `access` who may do
-//! what, `directory` the operations, `service` the async door the faces use.
+//! what, `directory/` the operations (a file per job), `service` the async
+//! door the faces use.
 
 pub mod access;
 pub mod audit;
