@@ -6,13 +6,13 @@
 
 use serde_json::{json, Value};
 
-use crate::core::model::{Account, Node};
 use crate::core::{Actor, CoreResult, Directory};
 use crate::import::ldif;
 use crate::ldap::dn::Layout;
 use crate::ldap::entry::{group_entry, person_entry, Selection};
+use crate::model::Page;
+use crate::model::{Account, Node};
 use crate::scim::resource::{group_json, user_json, Projection};
-use crate::store::Page;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

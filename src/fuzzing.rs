@@ -21,11 +21,7 @@ use tokio_util::codec::{Decoder, Encoder};
 use crate::config::Config;
 use crate::core::audit::Face;
 use crate::core::directory::{Directory, NewAccount, NewNode};
-use crate::core::model::{
-    AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeKind, USER_MANAGEMENT_ROLE,
-};
 use crate::core::password::PasswordHasher;
-use crate::core::query::Related;
 use crate::core::throttle::ThrottleSettings;
 use crate::core::validate::PasswordPolicy;
 use crate::core::{Actor, Service};
@@ -33,6 +29,10 @@ use crate::http::HttpFace;
 use crate::ldap::replay::{replay, End, Replay};
 use crate::ldap::LdapFace;
 use crate::metrics::Metrics;
+use crate::model::query::Related;
+use crate::model::{
+    AccountId, AccountType, AdminLevel, AuthMethod, Node, NodeKind, USER_MANAGEMENT_ROLE,
+};
 use crate::scim::error::ERROR_SCHEMA;
 use crate::scim::filter::{group_filter, group_sort, parse_filter, user_filter, user_sort};
 use crate::scim::patch::{apply, matches, member_changes, parse_patch};

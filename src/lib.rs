@@ -24,6 +24,7 @@ pub mod import;
 pub mod ldap;
 pub mod load;
 pub mod metrics;
+pub mod model;
 pub mod notify;
 pub mod scim;
 pub mod store;

@@ -15,8 +15,8 @@ use common::sms_gateway::SmsGateway;
 use common::smtp_sink::SmtpSink;
 use common::smtp_tls::{Mode, SmtpTls};
 use dirgate::config::Config;
-use dirgate::core::model::Channel;
 use dirgate::metrics::Metrics;
+use dirgate::model::Channel;
 use dirgate::notify::{Notifier, Outcome, Wake};
 use dirgate::store::{MessageState, NewMessage, Outbox, QueuedMessage, SqliteStore};
 

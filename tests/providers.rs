@@ -20,7 +20,7 @@ use common::smtp_tls::{self, Mode, SmtpTls, TestCa};
 use common::twilio::{self, FakeTwilio};
 use common::{cli, write_config, Daemon};
 use dirgate::config::Config;
-use dirgate::core::model::Channel;
+use dirgate::model::Channel;
 use dirgate::notify::{Notifier, Outcome, Wake};
 use dirgate::store::{MessageState, NewMessage, Outbox, SqliteStore};
 

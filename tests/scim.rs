@@ -1056,7 +1056,7 @@ fn a_ten_thousand_member_group_is_patched_by_one_member() {
                 &Actor::System,
                 NewNode {
                     name: "Everyone".into(),
-                    kind: dirgate::core::model::NodeKind::Group,
+                    kind: dirgate::model::NodeKind::Group,
                     parent: None,
                     external_id: None,
                 },

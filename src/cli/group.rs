@@ -2,9 +2,9 @@
 
 use super::{open_directory, CliError, GlobalArgs, GroupCommand};
 use crate::config::Config;
-use crate::core::model::NodeKind;
 use crate::core::{Actor, NewNode};
-use crate::store::Page;
+use crate::model::NodeKind;
+use crate::model::Page;
 
 pub fn run(global: &GlobalArgs, config: &Config, cmd: GroupCommand) -> Result<(), CliError> {
     let dir = open_directory(&global.data, config)?;

@@ -275,8 +275,8 @@ pub struct PosixFields {
 
 impl PosixFields {
     /// The directory attributes given, `None` where "" removes one.
-    pub fn attributes(self) -> Vec<(crate::core::model::Attribute, Option<String>)> {
-        use crate::core::model::Attribute as A;
+    pub fn attributes(self) -> Vec<(crate::model::Attribute, Option<String>)> {
+        use crate::model::Attribute as A;
         let keys = (!self.ssh_keys.is_empty()).then(|| self.ssh_keys.join("\n"));
         [
             (A::UidNumber, self.uid_number),

@@ -4,8 +4,8 @@ use std::io::Read as _;
 
 use super::{open_directory, AccountFields, CliError, GlobalArgs, UserCommand};
 use crate::config::Config;
-use crate::core::model::{Account, AdminLevel};
 use crate::core::{totp, AccountChange, Actor, CoreError, Directory, NewAccount};
+use crate::model::{Account, AdminLevel};
 
 pub fn run(global: &GlobalArgs, config: &Config, cmd: UserCommand) -> Result<(), CliError> {
     let dir = open_directory(&global.data, config)?;

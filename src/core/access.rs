@@ -11,10 +11,11 @@
 //! - Everyone changes their own password, time zone and two-factor enrolment.
 
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{
+use crate::model::Visibility;
+use crate::model::{
     Account, AccountId, AccountType, AdminLevel, Node, NodeId, NodeKind, USER_MANAGEMENT_ROLE,
 };
-use crate::store::{Store, Visibility};
+use crate::store::Store;
 
 /// Who is asking.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use crate::core::access::Actor;
 use crate::core::directory::{AccountChange, Directory, GroupEdit, MemberEdit};
 use crate::core::error::CoreResult;
-use crate::core::model::{AccountId, NodeId};
+use crate::model::{AccountId, NodeId};
 use crate::store::AuditRecord;
 
 /// Which face a change came through.

@@ -6,8 +6,9 @@
 use crate::core::access::{Actor, Rules};
 use crate::core::directory::Directory;
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{Account, AccountId, Node, NodeId};
-use crate::store::{AuditRecord, Page, QueuedMessage};
+use crate::model::Page;
+use crate::model::{Account, AccountId, Node, NodeId};
+use crate::store::{AuditRecord, QueuedMessage};
 
 impl Directory {
     fn console_rules(&self) -> Rules<'_> {

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use crate::core::access::Actor;
 use crate::core::directory::Directory;
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::AccountId;
 use crate::core::totp;
+use crate::model::AccountId;
 
 impl Directory {
     /// Stores `secret` as the account's authenticator secret (one's own,
@@ -40,7 +40,7 @@ impl Directory {
 mod tests {
     use super::*;
     use crate::core::directory::{AuthError, NewAccount};
-    use crate::core::model::AuthMethod;
+    use crate::model::AuthMethod;
 
     #[test]
     fn a_good_code_enrols_and_is_spent() {

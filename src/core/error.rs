@@ -1,8 +1,8 @@
 //! What can go wrong in the core, typed so each face can turn it into its
 //! own protocol's answer (an LDAP result code, a SCIM status and scimType).
 
-use crate::core::model::UnknownValue;
 use crate::core::validate::PasswordRule;
+use crate::model::UnknownValue;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

@@ -7,9 +7,10 @@
 use jiff::Timestamp;
 
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{Attribute, Attributes};
-use crate::core::query::{AccountField, Filter, NodeField, Slice, Test, Value};
-use crate::store::{AccountUpdate, NumberKind, Store, Visibility};
+use crate::model::query::{AccountField, Filter, NodeField, Slice, Test, Value};
+use crate::model::Visibility;
+use crate::model::{Attribute, Attributes};
+use crate::store::{AccountUpdate, NumberKind, Store};
 
 /// How many rows the backfill reads at a time.
 const BACKFILL_PAGE: u64 = 500;

@@ -10,9 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::core::directory::{span, Directory};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{Account, Channel, Status};
 use crate::core::password::PreparedPassword;
 use crate::core::random;
+use crate::model::{Account, Channel, Status};
 use crate::store::NewMessage;
 
 /// How long a reset link works.

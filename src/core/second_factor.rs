@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::core::model::Channel;
 use crate::core::random;
+use crate::model::Channel;
 
 /// Where a bind comes from, as far as recognising computers goes: the TLS
 /// client certificate's SHA-256 when one was presented (it survives address

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::core::directory::{AccountChange, AuthError, Directory, NewAccount};
-use crate::core::model::{AuthMethod, Channel};
 use crate::core::password::PasswordHasher;
 use crate::core::second_factor::{Computer, SecondFactorSettings};
 use crate::core::validate::PasswordPolicy;
 use crate::core::{Actor, CoreError};
+use crate::model::{AuthMethod, Channel};
 use crate::store::{MessageState, SqliteStore};
 
 const PW: &str = "Correct7Horse";

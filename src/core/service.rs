@@ -12,11 +12,11 @@ use crate::core::access::Actor;
 use crate::core::audit::{with_face, Face};
 use crate::core::directory::{AuthError, Directory};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{Account, AccountId};
 use crate::core::password::PreparedPassword;
 use crate::core::password_pool::PasswordPool;
 use crate::core::second_factor::Computer;
 use crate::core::throttle::{Admission, Outcome, Throttle, ThrottleSettings};
+use crate::model::{Account, AccountId};
 
 /// At most `size` closures running at once on tokio's blocking threads; the
 /// rest wait their turn without holding a thread.

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::core::access::Actor;
 use crate::core::directory::Directory;
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::AccountId;
+use crate::model::AccountId;
 
 /// Changes whenever the password is set, even to the same password (the
 /// stored hash has a fresh salt each time). Not a secret, but kept in

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use crate::core::access::Actor;
 use crate::core::directory::{AccountChange, AuthError, Directory, NewAccount, NewNode};
 use crate::core::error::CoreError;
-use crate::core::model::{
+use crate::core::test_support::directory;
+use crate::model::Page;
+use crate::model::{
     AccountId, AccountType, AdminLevel, AuthMethod, NodeId, NodeKind, Status, USER_MANAGEMENT_ROLE,
 };
-use crate::core::test_support::directory;
-use crate::store::Page;
 
 const PW: &str = "Correct7Horse";
 
@@ -869,7 +869,7 @@ fn optimistic_versions_refuse_a_stale_change() {
 
 #[test]
 fn searches_sort_only_by_sortable_fields() {
-    use crate::core::query::{AccountField, Filter, NodeField, Slice, Sort};
+    use crate::model::query::{AccountField, Filter, NodeField, Slice, Sort};
     let w = World::new();
     let d = &w.dir;
     let by = |field, descending| Some(Sort { field, descending });

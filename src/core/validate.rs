@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::Attribute;
+use crate::model::Attribute;
 
 /// Longest accepted user name; LDAP RDNs and SCIM ids stay readable.
 pub const MAX_USER_NAME: usize = 64;

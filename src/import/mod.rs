@@ -10,10 +10,10 @@ pub mod ldif;
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::core::model::Attribute;
-use crate::core::model::{AccountId, NodeId, NodeKind};
 use crate::core::password::imported_hash;
 use crate::core::{Actor, CoreError, Directory, GroupEdit, MemberEdit, NewAccount, NewNode};
+use crate::model::Attribute;
+use crate::model::{AccountId, NodeId, NodeKind};
 
 /// What an import did (or, with `dry_run`, would do).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //! name (`AccountField::ShownName`), so it keeps its own line in
 //! `entry.rs` and `filter.rs`.
 
-use crate::core::model::Attribute;
+use crate::model::Attribute;
 
 /// `(LDAP name, attribute)`, in the order entries show them.
 pub const PERSON_ATTRIBUTES: &[(&str, Attribute)] = &[

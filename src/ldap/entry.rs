@@ -15,8 +15,8 @@ use ldap3_proto::proto::{LdapPartialAttribute, LdapSearchResultEntry};
 use super::attributes::{shown_values, PERSON_ATTRIBUTES};
 use super::dn::{Layout, SUBSCHEMA_DN};
 use super::schema::{canonical_attribute, schema};
-use crate::core::model::{Account, AdminLevel, Node};
-use crate::core::query::Related;
+use crate::model::query::Related;
+use crate::model::{Account, AdminLevel, Node};
 
 /// The object classes of a person entry.
 pub const PERSON_CLASSES: &[&str] = &[
@@ -379,7 +379,7 @@ pub(crate) mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::core::model::{AccountType, AuthMethod, NodeKind, Status};
+    use crate::model::{AccountType, AuthMethod, NodeKind, Status};
 
     fn layout() -> Layout {
         Layout::new("dc=example,dc=com").unwrap()

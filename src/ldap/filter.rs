@@ -28,8 +28,8 @@ use super::attributes;
 use super::dn::{same_dn, Layout, Target};
 use super::entry::{NODE_CLASSES, PERSON_CLASSES};
 use super::schema::{canonical_attribute, schema, SYNTAX_DN};
-use crate::core::model::{AccountType, AdminLevel, AuthMethod, NodeKind, Status};
-use crate::core::query::{AccountField, Filter, NodeField, Test, Value};
+use crate::model::query::{AccountField, Filter, NodeField, Test, Value};
+use crate::model::{AccountType, AdminLevel, AuthMethod, NodeKind, Status};
 
 /// LDAP_MATCHING_RULE_IN_CHAIN (Active Directory): membership through any
 /// number of nested groups.
@@ -675,7 +675,7 @@ mod tests {
     use crate::ldap::entry::{people_ou_entry, Selection};
     use crate::ldap::schema::root_dse;
 
-    use crate::core::model::Attribute;
+    use crate::model::Attribute;
     use AccountField as A;
     use NodeField as N;
 

@@ -986,12 +986,10 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::core::model::{
-        Account, AccountType, AdminLevel, AuthMethod, Node, NodeKind, Status,
-    };
-    use crate::core::query::Related;
     use crate::ldap::entry::tests::{names, values};
     use crate::ldap::entry::{group_entry, person_entry};
+    use crate::model::query::Related;
+    use crate::model::{Account, AccountType, AdminLevel, AuthMethod, Node, NodeKind, Status};
 
     fn all() -> Selection {
         Selection::all()

@@ -20,9 +20,9 @@ use super::filter::{account_filter, matches_entry, node_filter};
 use super::schema;
 use super::session::{ldap_result, LdapError, Session};
 use super::sort;
-use crate::core::model::{Account, Node};
-use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Test, Value};
 use crate::core::{Actor, CoreError, CoreResult, Directory};
+use crate::model::query::{AccountField, Filter, NodeField, Related, Slice, Test, Value};
+use crate::model::{Account, Node};
 
 /// Where a paged search stands between pages. Cookies name these; the state
 /// itself stays on the connection, so a client cannot forge a position.

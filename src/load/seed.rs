@@ -10,8 +10,8 @@ use std::path::Path;
 
 use crate::cli::{open_directory, password_hasher, CliError};
 use crate::config::Config;
-use crate::core::model::NodeKind;
 use crate::core::{Actor, NewAccount, NewNode};
+use crate::model::NodeKind;
 
 /// The password of every account that has one.
 pub const PASSWORD: &str = "Bench7Secret";

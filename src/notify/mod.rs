@@ -23,8 +23,8 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::core::model::Channel;
 use crate::metrics::Metrics;
+use crate::model::Channel;
 use crate::store::{Outbox, StoreError};
 
 pub use email::{EmailError, EmailSender};

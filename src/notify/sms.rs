@@ -16,8 +16,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::config::{SecretFileError, SmsConfig, SmsFormat, SmsProvider};
-use crate::core::model::Channel;
 use crate::core::second_factor::masked;
+use crate::model::Channel;
 
 /// The most of a gateway's answer that is read.
 const ANSWER_LIMIT: usize = 64 * 1024;

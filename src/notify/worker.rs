@@ -12,9 +12,9 @@ use tracing::{error, info, warn};
 
 use super::{NotifyError, Senders, Wake};
 use crate::config::Config;
-use crate::core::model::Channel;
 use crate::core::second_factor::masked;
 use crate::metrics::Metrics;
+use crate::model::Channel;
 use crate::store::{Outbox, QueuedMessage, StoreError, StoreResult};
 
 /// The longest wait between two attempts at one message.

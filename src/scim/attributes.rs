@@ -12,7 +12,7 @@
 use serde_json::{Map, Value};
 
 use super::path::{DIRGATE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA};
-use crate::core::model::{Attribute, Attributes};
+use crate::model::{Attribute, Attributes};
 
 /// Where a directory attribute sits in a User.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

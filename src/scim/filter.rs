@@ -20,8 +20,8 @@ use super::path::{
     char_at, is_ws, parse_attr_path_at, scan_attr, skip_ws, AttrPath, DIRGATE_GROUP_SCHEMA,
     DIRGATE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA,
 };
-use crate::core::model::{AccountType, Attribute, AuthMethod, NodeKind, Status};
-use crate::core::query::{AccountField, Filter, NodeField, Sort, Test, Value};
+use crate::model::query::{AccountField, Filter, NodeField, Sort, Test, Value};
+use crate::model::{AccountType, Attribute, AuthMethod, NodeKind, Status};
 
 /// The longest filter (or PATCH path) accepted, in bytes.
 pub const MAX_LEN: usize = 4096;

@@ -18,10 +18,10 @@ use super::resource::{
     group_json, parse_group, parse_group_replacement, MemberInput, MemberType, Projection,
 };
 use super::write::patch_error;
-use crate::core::model::{AccountId, Node, NodeId, NodeKind};
-use crate::core::query::Related;
 use crate::core::{Actor, CoreError, CoreResult, Directory, GroupEdit, MemberEdit, NewNode};
 use crate::http::{Body, HttpFace};
+use crate::model::query::Related;
+use crate::model::{AccountId, Node, NodeId, NodeKind};
 
 /// A group's members, resolved to rows the actor can see.
 #[derive(Default)]

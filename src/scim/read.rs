@@ -14,10 +14,10 @@ use super::filter::{group_filter, group_sort, parse_filter, user_filter, user_so
 use super::path::{parse_attr_path, AttrPath};
 use super::reply;
 use super::resource::{etag, group_json, user_json, Projection};
-use crate::core::model::{Account, Node};
-use crate::core::query::{AccountField, Filter, NodeField, Slice, Sort};
 use crate::core::{Actor, CoreResult, Directory};
 use crate::http::{Body, HttpFace};
+use crate::model::query::{AccountField, Filter, NodeField, Slice, Sort};
+use crate::model::{Account, Node};
 
 /// The most resources one list answer holds (advertised as filter.maxResults).
 pub const MAX_RESULTS: u64 = 1000;
@@ -187,7 +187,7 @@ fn render_user(
     d: &Directory,
     actor: &Actor,
     account: Account,
-) -> CoreResult<(Account, crate::core::query::Related)> {
+) -> CoreResult<(Account, crate::model::query::Related)> {
     let related = d.related(actor, &[&account], &[])?;
     Ok((account, related))
 }

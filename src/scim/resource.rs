@@ -18,10 +18,10 @@ use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use crate::core::model::{
+use crate::model::query::Related;
+use crate::model::{
     Account, AccountType, AdminLevel, Attribute, AuthMethod, Node, NodeKind, Status,
 };
-use crate::core::query::Related;
 
 use super::attributes::{self, Place, USER_ATTRIBUTES};
 // The schema URNs are defined once, with the attribute paths that use them.

@@ -14,11 +14,11 @@ use super::reply;
 use super::resource::{
     parse_user, parse_user_replacement, user_json, Projection, ResourceError, UserInput,
 };
-use crate::core::model::{Account, AccountType, Attribute, AuthMethod, Status};
 use crate::core::password::PreparedPassword;
-use crate::core::query::Related;
 use crate::core::{AccountChange, Actor, CoreError, Directory, NewAccount};
 use crate::http::{Body, HttpFace};
+use crate::model::query::Related;
+use crate::model::{Account, AccountType, Attribute, AuthMethod, Status};
 
 impl From<ResourceError> for ScimError {
     fn from(e: ResourceError) -> Self {

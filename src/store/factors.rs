@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::outbox::NewMessage;
 use super::StoreResult;
-use crate::core::model::{AccountId, Channel};
+use crate::model::{AccountId, Channel};
 
 /// The pending one-time code of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,12 +13,13 @@ pub mod sqlite;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use crate::core::model::{
+use crate::model::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
+use crate::model::{
     Account, AccountId, AccountType, AdminLevel, Attribute, Attributes, AuthMethod, Node, NodeId,
     NodeKind, Status, TokenInfo,
 };
-use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
 
+pub use crate::model::{Page, Visibility};
 pub use audit::{AuditLog, AuditRecord};
 pub use factors::{Factors, PendingCode, RecognisedComputer, ResetToken};
 pub use outbox::{MessageState, NewMessage, Outbox, QueuedMessage};
@@ -50,37 +51,6 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Which accounts and nodes a read may return. Built by the core from the
-/// actor's rights; the store turns it into SQL so a restricted actor's reads
-/// never load what it may not see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
-    /// Everything.
-    All,
-    /// The subtree under `root` (the node and every descendant, resolved at
-    /// query time so nodes created later are included), the accounts in it
-    /// (a member of a node in the subtree, or restricted to one), and the
-    /// account `self_id` itself.
-    Subtree { root: NodeId, self_id: AccountId },
-    /// Only the account `self_id` and no nodes.
-    SelfOnly { self_id: AccountId },
-}
-
-/// A page of a list: `offset` rows skipped, at most `limit` returned, in a
-/// stable order (by row id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    pub offset: u64,
-    pub limit: u64,
-}
-
-impl Page {
-    pub const ALL: Page = Page {
-        offset: 0,
-        limit: u64::MAX >> 1,
-    };
-}
 
 /// Everything needed to insert an account, in one transaction with its roles.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use std::fmt;
 use jiff::Timestamp;
 
 use super::StoreResult;
-use crate::core::model::{AccountId, Channel};
+use crate::model::{AccountId, Channel};
 
 /// A message to queue. `body` carries the secret; `audit_body` is the same
 /// text with the secret masked, kept after delivery.

@@ -18,10 +18,10 @@ use super::reset::rules_in_words;
 use super::session::{self, SessionView, SESSION_COOKIE};
 use super::{form, with_cookie, FormToken, WebError};
 use crate::core::directory::AuthError;
-use crate::core::model::{Account, AuthMethod};
 use crate::core::second_factor::Computer;
 use crate::core::{totp, AccountChange, Actor, CoreError};
 use crate::http::{Body, HttpFace, Peer};
+use crate::model::{Account, AuthMethod};
 
 /// The issuer an authenticator app shows next to the code.
 const ISSUER: &str = "dirgate";
@@ -630,7 +630,7 @@ async fn change_password(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::Channel;
+    use crate::model::Channel;
 
     #[test]
     fn refusals_say_what_to_do() {

@@ -21,9 +21,9 @@ use hyper::HeaderMap;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::core::model::AccountId;
 use crate::core::random;
 use crate::core::stamp::PasswordStamp;
+use crate::model::AccountId;
 
 /// The session cookie. `__Host-`: only from a secure origin, no Domain,
 /// path `/`, so no neighbour site can set or read it.

@@ -6,13 +6,14 @@ use uuid::Uuid;
 
 use crate::core::access::{self, Actor};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{
-    Account, AccountId, AdminLevel, Attribute, Attributes, NodeId, NodeKind, Status,
-};
 use crate::core::password::PreparedPassword;
 use crate::core::random;
 use crate::core::validate;
-use crate::store::{AccountUpdate, NewAccountRow, Page, StoreError};
+use crate::model::Page;
+use crate::model::{
+    Account, AccountId, AdminLevel, Attribute, Attributes, NodeId, NodeKind, Status,
+};
+use crate::store::{AccountUpdate, NewAccountRow, StoreError};
 
 use super::{usable, AccountChange, Directory, LoginNames, NewAccount};
 

@@ -7,12 +7,13 @@ use uuid::Uuid;
 
 use crate::core::access::Actor;
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{Account, AccountId, AuthMethod, Channel, Status};
-use crate::core::query::{AccountField, Filter, Slice, Test, Value};
 use crate::core::second_factor::{self, Computer};
 use crate::core::totp;
 use crate::core::validate;
-use crate::store::{AccountUpdate, NewMessage, PendingCode, Visibility};
+use crate::model::query::{AccountField, Filter, Slice, Test, Value};
+use crate::model::Visibility;
+use crate::model::{Account, AccountId, AuthMethod, Channel, Status};
+use crate::store::{AccountUpdate, NewMessage, PendingCode};
 
 use super::{span, AuthError, Directory};
 

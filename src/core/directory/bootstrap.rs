@@ -4,8 +4,9 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 use crate::core::error::CoreResult;
-use crate::core::model::{AccountType, AdminLevel, Attributes, AuthMethod, Status};
-use crate::store::{NewAccountRow, Visibility};
+use crate::model::Visibility;
+use crate::model::{AccountType, AdminLevel, Attributes, AuthMethod, Status};
+use crate::store::NewAccountRow;
 
 use super::Directory;
 

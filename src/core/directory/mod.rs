@@ -11,15 +11,16 @@ use std::sync::Arc;
 
 use crate::core::access::{self, Actor, Rules};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{
-    Account, AccountId, AccountType, Attribute, Attributes, AuthMethod, Channel, NodeId, NodeKind,
-    Status,
-};
 use crate::core::password::{PasswordHasher, PreparedPassword};
 use crate::core::posix::PosixSettings;
 use crate::core::second_factor::SecondFactorSettings;
 use crate::core::validate::{self, PasswordPolicy};
-use crate::store::{Store, Visibility};
+use crate::model::Visibility;
+use crate::model::{
+    Account, AccountId, AccountType, Attribute, Attributes, AuthMethod, Channel, NodeId, NodeKind,
+    Status,
+};
+use crate::store::Store;
 
 mod accounts;
 mod authentication;

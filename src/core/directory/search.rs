@@ -3,8 +3,8 @@
 
 use crate::core::access::Actor;
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{Account, Node};
-use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
+use crate::model::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
+use crate::model::{Account, Node};
 
 use super::Directory;
 

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use crate::core::access::Actor;
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{AccountId, TokenInfo};
 use crate::core::random;
+use crate::model::{AccountId, TokenInfo};
 
 use super::{usable, Directory};
 

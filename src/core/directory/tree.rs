@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use crate::core::access::{check_parent_kind, Actor};
 use crate::core::error::{CoreError, CoreResult};
-use crate::core::model::{Account, AccountId, Node, NodeId};
 use crate::core::validate;
-use crate::store::{NewNodeRow, NodeChange, Page, Visibility};
+use crate::model::{Account, AccountId, Node, NodeId};
+use crate::model::{Page, Visibility};
+use crate::store::{NewNodeRow, NodeChange};
 
 use super::{Directory, GroupEdit, MemberEdit, NewNode};
 

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use rusqlite::{ffi, Connection, Params, Row, RowIndex};
 use uuid::Uuid;
 
-use crate::core::model::{Account, Attribute, Attributes, Node, TokenInfo};
+use crate::model::{Account, Attribute, Attributes, Node, TokenInfo};
 use crate::store::{StoreError, StoreResult};
 
 /// The account columns, over `accounts a`. The roles come along as a JSON

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::convert::{corrupt, micros, named, optional_timestamp, query_all, query_one, timestamp};
 use super::convert::{uuid, uuid_text};
 use super::{outbox, SqliteStore};
-use crate::core::model::AccountId;
+use crate::model::AccountId;
 use crate::store::factors::{Factors, PendingCode, RecognisedComputer, ResetToken};
 use crate::store::outbox::NewMessage;
 use crate::store::StoreResult;

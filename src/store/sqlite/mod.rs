@@ -50,8 +50,8 @@ use self::convert::{
 };
 use self::pool::{lock, ReaderPool};
 use self::scope::Scope;
-use crate::core::model::{Account, AccountId, Node, NodeId, TokenInfo};
-use crate::core::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
+use crate::model::query::{AccountField, Filter, NodeField, Related, Slice, Sort};
+use crate::model::{Account, AccountId, Node, NodeId, TokenInfo};
 use crate::store::{
     AccountUpdate, Credentials, NewAccountRow, NewNodeRow, NodeChange, NumberKind, Page, Store,
     StoreError, StoreResult, TokenRow, Visibility,

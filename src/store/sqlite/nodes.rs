@@ -10,7 +10,7 @@ use rusqlite::{params, params_from_iter, Transaction};
 
 use super::convert::{is_foreign_key, micros, write_error};
 use super::{exists, touch_account};
-use crate::core::model::{AccountId, NodeId};
+use crate::model::{AccountId, NodeId};
 use crate::store::{StoreError, StoreResult};
 
 /// Fails unless node `id` exists (and is at `expected` when given).

@@ -11,8 +11,8 @@ use rusqlite::Connection;
 
 use super::scope::{self, Visible};
 use super::search::{prepare, visibility_binds};
-use crate::core::model::{Account, Node};
-use crate::core::query::Related;
+use crate::model::query::Related;
+use crate::model::{Account, Node};
 use crate::store::{StoreResult, Visibility};
 
 /// Ids as a JSON array, for `json_each`.

@@ -22,8 +22,8 @@ use rusqlite::{ffi, CachedStatement, Connection, Row};
 
 use super::convert::{micros, ACCOUNT_COLUMNS, NODE_COLUMNS};
 use super::scope::{self, Scope, Visible};
-use crate::core::model::Attribute;
-use crate::core::query::{AccountField, Filter, NodeField, Slice, Sort, Test, Value};
+use crate::model::query::{AccountField, Filter, NodeField, Slice, Sort, Test, Value};
+use crate::model::Attribute;
 use crate::store::{StoreError, StoreResult, Visibility};
 
 /// Deeper filters are refused before any SQL is built: no real filter nests

@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::search;
 use super::tests::{account_row, at, node_row, raw, Fixture};
 use super::SqliteStore;
-use crate::core::model::{Account, AccountId, AccountType, AdminLevel, AuthMethod, NodeId, Status};
-use crate::core::query::{AccountField as A, Filter, NodeField as N, Slice, Sort, Test, Value};
+use crate::model::query::{AccountField as A, Filter, NodeField as N, Slice, Sort, Test, Value};
+use crate::model::{Account, AccountId, AccountType, AdminLevel, AuthMethod, NodeId, Status};
 use crate::store::{AccountUpdate, NewAccountRow, Store, StoreError, Visibility};
 
 const ALL: Visibility = Visibility::All;

@@ -10,9 +10,7 @@ use uuid::Uuid;
 
 use super::migrations::latest;
 use super::SqliteStore;
-use crate::core::model::{
-    AccountId, AccountType, AdminLevel, AuthMethod, NodeId, NodeKind, Status,
-};
+use crate::model::{AccountId, AccountType, AdminLevel, AuthMethod, NodeId, NodeKind, Status};
 use crate::store::{
     AccountUpdate, NewAccountRow, NewNodeRow, NodeChange, Page, Store, StoreError, Visibility,
 };
@@ -1082,7 +1080,7 @@ fn rows_are_read_by_the_positions_their_columns_have() {
 
 #[test]
 fn posix_numbers_are_handed_out_once_skipping_those_held() {
-    use crate::core::model::Attribute;
+    use crate::model::Attribute;
     use crate::store::NumberKind;
     let f = Fixture::new();
     let s = &f.store;

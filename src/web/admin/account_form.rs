@@ -3,8 +3,8 @@
 //! A refusal of the core is shown beside the field it concerns.
 
 use crate::core::access::{self, Actor, Scope};
-use crate::core::model::{Account, AccountType, AdminLevel, AuthMethod, Node, NodeKind, Status};
 use crate::core::CoreError;
+use crate::model::{Account, AccountType, AdminLevel, AuthMethod, Node, NodeKind, Status};
 use crate::web::account::time_zone_names;
 use crate::web::form::Form;
 use crate::web::page::escape;
@@ -404,10 +404,10 @@ pub fn fields(mode: Mode, v: &Values, e: &Errors, c: &Choices) -> String {
 pub struct Resolved {
     pub account_type: AccountType,
     pub auth_method: AuthMethod,
-    pub restricted_to: Option<crate::core::model::NodeId>,
-    pub manager: Option<crate::core::model::AccountId>,
+    pub restricted_to: Option<crate::model::NodeId>,
+    pub manager: Option<crate::model::AccountId>,
     pub admin_level: AdminLevel,
-    pub admin_entity: Option<crate::core::model::NodeId>,
+    pub admin_entity: Option<crate::model::NodeId>,
     pub status: Status,
 }
 
@@ -480,7 +480,7 @@ pub fn check(
     let node = |uuid: &str,
                 what: &'static str,
                 errors: &mut Errors|
-     -> crate::core::CoreResult<Option<crate::core::model::NodeId>> {
+     -> crate::core::CoreResult<Option<crate::model::NodeId>> {
         if uuid.is_empty() {
             return Ok(None);
         }

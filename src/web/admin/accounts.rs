@@ -6,9 +6,9 @@ use hyper::{Response, StatusCode};
 
 use super::chrome::{page, Nav};
 use super::SignedIn;
-use crate::core::model::Status;
-use crate::core::query::{AccountField, Filter, Slice, Sort, Test, Value};
 use crate::http::{Body, HttpFace};
+use crate::model::query::{AccountField, Filter, Slice, Sort, Test, Value};
+use crate::model::Status;
 use crate::web::form::Form;
 use crate::web::page::escape;
 use crate::web::WebError;

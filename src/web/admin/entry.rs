@@ -11,11 +11,11 @@ use tracing::info;
 use super::account_form::{self, optional, Choices, Errors, Mode, Values};
 use super::chrome::{button, note, page, when, Nav, Note};
 use super::{in_words, missing, refusal_status, Posted, SignedIn};
-use crate::core::model::{Account, AdminLevel, Channel};
-use crate::core::query::{AccountField, Filter, Slice, Test, Value};
 use crate::core::second_factor::masked;
 use crate::core::{AccountChange, CoreError};
 use crate::http::{Body, HttpFace};
+use crate::model::query::{AccountField, Filter, Slice, Test, Value};
+use crate::model::{Account, AdminLevel, Channel};
 use crate::store::{AuditRecord, RecognisedComputer};
 use crate::web::form::Form;
 use crate::web::page::{csrf_field, escape};
@@ -57,7 +57,7 @@ async fn load(face: &HttpFace, s: &SignedIn, user: &str) -> Result<Option<Entry>
                 Err(e) => return Err(e),
             };
             let related = d.related(a, &[&account], &[])?;
-            let node = |id: Option<i64>| -> Option<crate::core::model::Node> {
+            let node = |id: Option<i64>| -> Option<crate::model::Node> {
                 id.and_then(|i| d.node(a, i).ok())
             };
             let restricted = node(account.restricted_to);

@@ -7,10 +7,10 @@ use hyper::{Response, StatusCode};
 
 use super::chrome::{button, note, page, redirect, Nav, Note};
 use super::{in_words, missing, Posted, SignedIn};
-use crate::core::model::{Node, NodeId, NodeKind};
 use crate::core::{CoreError, NewNode};
 use crate::http::{Body, HttpFace};
-use crate::store::Page;
+use crate::model::Page;
+use crate::model::{Node, NodeId, NodeKind};
 use crate::web::page::{csrf_field, escape};
 use crate::web::WebError;
 

@@ -1,12 +1,20 @@
-//! The account model of `DESIGN.md`: what an account, a node of the
-//! organisation tree and a bearer token are. Plain data; the rules that act
-//! on it live in `access.rs` and `validate.rs`.
+//! The vocabulary the directory core and the store both speak, and that
+//! uses neither: the account model of `DESIGN.md` (what an account, a node
+//! of the organisation tree and a bearer token are; plain data, the rules
+//! that act on it live in `core/access.rs` and `core/validate.rs`), the
+//! query language (`query`) and what part of the directory a read may
+//! return (`visibility`).
 
 use std::fmt;
 use std::str::FromStr;
 
 use jiff::Timestamp;
 use uuid::Uuid;
+
+pub mod query;
+mod visibility;
+
+pub use visibility::{Page, Visibility};
 
 /// Row id of an account in the store. Never reused: accounts are never deleted.
 pub type AccountId = i64;

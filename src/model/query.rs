@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use crate::core::model::{AccountId, Attribute, NodeId};
+use super::{AccountId, Attribute, NodeId};
 
 /// A boolean expression over the fields `F` of one kind of entry.
 #[derive(Debug, Clone, PartialEq)]
