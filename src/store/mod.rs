@@ -43,8 +43,11 @@ pub enum StoreError {
     /// The database file cannot be used (corrupt, newer schema, unreadable).
     #[error("{0}")]
     Unusable(String),
+    /// The database engine failed; its own words. Each backend turns its
+    /// errors into this (`sqlite/convert.rs`), so the interface names no
+    /// engine.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Backend(Box<dyn std::error::Error + Send + Sync>),
     /// A stored value the code cannot read back (a bad enum name, say).
     #[error("stored data is invalid: {0}")]
     Corrupt(String),

@@ -283,6 +283,13 @@ const UNIQUE_FIELDS: &[(&str, &str)] = &[
 
 /// A unique-constraint failure becomes `Conflict` naming the field; anything
 /// else stays a database error.
+/// SQLite's errors as the store's (the `?` in every statement here).
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        StoreError::Backend(Box::new(err))
+    }
+}
+
 pub(super) fn write_error(err: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(e, Some(message)) = &err {
         if matches!(
@@ -299,7 +306,7 @@ pub(super) fn write_error(err: rusqlite::Error) -> StoreError {
             return StoreError::Conflict(field);
         }
     }
-    StoreError::Sqlite(err)
+    StoreError::from(err)
 }
 
 /// Whether a write failed on a foreign key. SQLite does not say which one,

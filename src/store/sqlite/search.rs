@@ -633,7 +633,7 @@ fn glob_escape(out: &mut String, text: &str) {
 }
 
 fn too_deep() -> StoreError {
-    StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+    StoreError::from(rusqlite::Error::SqliteFailure(
         ffi::Error::new(ffi::SQLITE_TOOBIG),
         Some(format!(
             "search filter nested deeper than {MAX_FILTER_DEPTH} levels"

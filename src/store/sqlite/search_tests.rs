@@ -693,16 +693,16 @@ fn a_deeply_nested_filter_fails_cleanly_or_works() {
         match s.search_accounts(ALL, false, &f, None, EVERYTHING) {
             // 100 NOTs: bob again.
             Ok(rows) => assert_eq!(rows.iter().map(|a| a.id).collect::<Vec<_>>(), vec![d.bob]),
-            Err(StoreError::Sqlite(_)) => {}
+            Err(StoreError::Backend(_)) => {}
             Err(e) => panic!("{e}"),
         }
         assert!(matches!(
             s.count_matching_accounts(ALL, false, &f),
-            Ok(1) | Err(StoreError::Sqlite(_))
+            Ok(1) | Err(StoreError::Backend(_))
         ));
         match s.search_nodes(ALL, &nf, None, EVERYTHING) {
             Ok(rows) => assert_eq!(rows.len(), 1),
-            Err(StoreError::Sqlite(_)) => {}
+            Err(StoreError::Backend(_)) => {}
             Err(e) => panic!("{e}"),
         }
     }
