@@ -13,10 +13,10 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tracing::info;
 
-use super::page::{csrf_field, escape, html, layout, message, sign_in_page};
+use super::page::{csrf_field, escape, html, layout, message, SignInForm};
 use super::reset::rules_in_words;
 use super::session::{self, SessionView, SESSION_COOKIE};
-use super::{form, with_cookie, FormToken, WebError};
+use super::{form, sign_in_answer, with_cookie, WebError};
 use crate::core::directory::AuthError;
 use crate::core::second_factor::Computer;
 use crate::core::{totp, AccountChange, Actor, CoreError};
@@ -28,6 +28,13 @@ const ISSUER: &str = "dirgate";
 
 // --- signed out ------------------------------------------------------------
 
+/// The pages' sign-in form.
+const SIGN_IN: SignInForm = SignInForm {
+    title: "Sign in",
+    action: "/account",
+    name_label: "User name",
+};
+
 fn signed_out(
     face: &HttpFace,
     headers: &HeaderMap,
@@ -35,9 +42,7 @@ fn signed_out(
     user: &str,
     note: Option<(&str, &str)>,
 ) -> Response<Body> {
-    let token = FormToken::of(&face.web.sessions, headers);
-    let page = sign_in_page("Sign in", "/account", "User name", &token.value, user, note);
-    token.apply(html(status, page))
+    sign_in_answer(face, headers, status, &SIGN_IN, user, note)
 }
 
 // --- the session -----------------------------------------------------------

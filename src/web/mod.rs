@@ -153,6 +153,21 @@ pub fn with_cookie(mut response: Response<Body>, cookie: &str) -> Response<Body>
     response
 }
 
+/// The sign-in form `form` for a browser without a session, with its
+/// pre-sign-in CSRF token.
+pub fn sign_in_answer(
+    face: &HttpFace,
+    headers: &hyper::HeaderMap,
+    status: StatusCode,
+    form: &page::SignInForm,
+    user: &str,
+    note: Option<(&str, &str)>,
+) -> Response<Body> {
+    let token = FormToken::of(&face.web.sessions, headers);
+    let body = page::sign_in_page(form, &token.value, user, note);
+    token.apply(page::html(status, body))
+}
+
 /// The pre-sign-in CSRF token of this browser: the one in its cookie when
 /// this server signed it, else a new one, sent along as a cookie.
 pub struct FormToken {

@@ -51,17 +51,28 @@ pub fn message(class: &str, text: &str) -> String {
 }
 
 /// A hidden input carrying the CSRF token.
+/// Where a sign-in form posts and how it is labelled (the pages' and the
+/// console's).
+pub struct SignInForm {
+    pub title: &'static str,
+    pub action: &'static str,
+    pub name_label: &'static str,
+}
+
 /// The sign-in form of the pages and the console: a name (the user name,
 /// the login name or an email address), the password, and a one-time code
-/// when the account's method asks for one, posted to `action`.
+/// when the account's method asks for one.
 pub fn sign_in_page(
-    title: &str,
-    action: &str,
-    name_label: &str,
+    form: &SignInForm,
     token: &str,
     user: &str,
     note: Option<(&str, &str)>,
 ) -> String {
+    let SignInForm {
+        title,
+        action,
+        name_label,
+    } = form;
     let note = note
         .map(|(class, text)| message(class, text))
         .unwrap_or_default();

@@ -7,8 +7,15 @@ use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use super::{NoSession, SignedIn};
 use crate::http::{Body, HttpFace, Peer};
 use crate::web::account::{authenticate_form, RESET_PENDING};
-use crate::web::page::{html, sign_in_page};
-use crate::web::{form, session, with_cookie, FormToken, WebError};
+use crate::web::page::SignInForm;
+use crate::web::{form, session, sign_in_answer, with_cookie, WebError};
+
+/// The console's sign-in form.
+const SIGN_IN: SignInForm = SignInForm {
+    title: "Server Settings: sign in",
+    action: "/admin/sign-in",
+    name_label: "User Name",
+};
 
 fn signed_out(
     face: &HttpFace,
@@ -17,16 +24,7 @@ fn signed_out(
     user: &str,
     note: Option<(&str, &str)>,
 ) -> Response<Body> {
-    let token = FormToken::of(&face.web.sessions, headers);
-    let page = sign_in_page(
-        "Server Settings: sign in",
-        "/admin/sign-in",
-        "User Name",
-        &token.value,
-        user,
-        note,
-    );
-    token.apply(html(status, page))
+    sign_in_answer(face, headers, status, &SIGN_IN, user, note)
 }
 
 /// The answer to a request without a live session: the sign-in form, with
